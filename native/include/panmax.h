@@ -1,0 +1,245 @@
+/*
+ * panmax: the softmax family on the CPU (scalar C, AVX2+FMA, AVX-512F).
+ *
+ * This is the only public header and the only input of jextract (see bindings/).
+ * Rules that keep it binding-friendly and stable:
+ *   - fixed-width types only (int32_t status/flags, int64_t sizes and strides in ELEMENTS);
+ *   - every entry point returns an int32_t status (PANMAX_OK = 0, negative = error) and
+ *     writes nothing when it returns an error;
+ *   - no structs by value, no function-like macros, no variadics;
+ *   - the header grows by adding functions; a signature never changes.
+ *
+ * Shapes. A "matrix" argument is (pointer, row stride) plus the shared (rows, cols):
+ * row r of x starts at x + r * x_stride. Strides are element counts and must be >= cols
+ * (broadcast arguments document where 0 is allowed). rows >= 0 (0 = nothing to do),
+ * cols >= 1. Every pointer must be aligned to its element type.
+ *
+ * In place. Where documented, an output may be the very same pointer as one input with
+ * the same stride. Any other overlap between the memory spanned by an output and by an
+ * input ([p, p + ((rows-1)*stride + cols) elements)) is rejected with PANMAX_ERR_OVERLAP.
+ *
+ * Non-finite logits (the same rule on every ISA and in the Java backends):
+ *   - a NaN in a row makes every output of that row NaN (other rows are unaffected);
+ *   - a row whose entries are all -inf (or all masked) is "empty": softmax gives 0 for
+ *     every entry, log-softmax and logsumexp give -inf;
+ *   - +inf entries share the probability mass equally (the limit of softmax as they grow
+ *     together): p = 1/k on the k entries equal to +inf, 0 elsewhere; log-softmax gives
+ *     -log(k) there and -inf elsewhere; logsumexp gives +inf.
+ *
+ * ISA. Every compute function takes `isa`: PANMAX_ISA_AUTO uses the active ISA (the best
+ * this CPU supports, lowered by the PANMAX_ISA environment variable or panmax_set_isa());
+ * a specific value forces that kernel set and fails with PANMAX_ERR_ISA if the CPU or
+ * this build lacks it. The choice is per call, so threads never race on it.
+ */
+#ifndef PANMAX_H
+#define PANMAX_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PANMAX_VERSION_MAJOR 0
+#define PANMAX_VERSION_MINOR 1
+#define PANMAX_VERSION_PATCH 0
+/* Bumped on any incompatible change of this header (none is planned). */
+#define PANMAX_ABI_VERSION 1
+
+/* Status codes: 0 is success, each error has its own negative value. */
+enum panmax_status {
+    PANMAX_OK = 0,
+    PANMAX_ERR_NULL = -1,     /* a required pointer is NULL */
+    PANMAX_ERR_SIZE = -2,     /* rows < 0, cols < 1, or a byte size overflows int64_t */
+    PANMAX_ERR_STRIDE = -3,   /* a row stride is below cols (or not 0 where 0 is allowed) */
+    PANMAX_ERR_OVERLAP = -4,  /* an output overlaps an input other than documented in-place use */
+    PANMAX_ERR_ISA = -5,      /* unknown ISA, or not supported by this CPU or build */
+    PANMAX_ERR_ARGUMENT = -6, /* a value out of its domain: temperature, flags, label, reduction */
+    PANMAX_ERR_ALIGNMENT = -7,/* a pointer not aligned to its element type */
+    PANMAX_ERR_NO_MEMORY = -8 /* an internal allocation failed */
+};
+
+/* Instruction sets. */
+enum panmax_isa {
+    PANMAX_ISA_AUTO = -1,
+    PANMAX_ISA_SCALAR = 0,
+    PANMAX_ISA_AVX2 = 1,   /* AVX2 + FMA */
+    PANMAX_ISA_AVX512 = 2  /* AVX-512F */
+};
+
+/* Flags of panmax_softmax_ex_* and panmax_jacobian_*. */
+enum panmax_flags {
+    PANMAX_FLAG_LOG = 1,         /* log-softmax instead of softmax */
+    PANMAX_FLAG_EXACT = 2,       /* softmax_ex: carry the rounding error of x - max (f32: <= 1 ulp-ish) */
+    PANMAX_FLAG_FROM_LOGITS = 4  /* jacobian: the input rows are logits, not probabilities */
+};
+
+/* Reductions of panmax_cross_entropy_*. */
+enum panmax_reduction {
+    PANMAX_REDUCTION_NONE = 0, /* loss[r] per row (ignored rows: 0) */
+    PANMAX_REDUCTION_SUM = 1,  /* loss[0] = sum over rows */
+    PANMAX_REDUCTION_MEAN = 2  /* loss[0] = sum / number of rows not ignored (NaN if none) */
+};
+
+/* ---- library information -------------------------------------------------------------- */
+
+/* MAJOR * 10000 + MINOR * 100 + PATCH of the loaded library. */
+int32_t panmax_version(void);
+/* PANMAX_ABI_VERSION of the loaded library. */
+int32_t panmax_abi_version(void);
+/* Static, NUL-terminated English text for a status code ("unknown status" otherwise). */
+const char *panmax_status_string(int32_t status);
+/* Static name of an ISA ("scalar", "avx2", "avx512"), or NULL for an unknown value. */
+const char *panmax_isa_name(int32_t isa);
+/* 1 if `isa` is compiled in and this CPU (and OS, via XCR0) supports it, else 0. */
+int32_t panmax_isa_supported(int32_t isa);
+/* The ISA that PANMAX_ISA_AUTO resolves to now. */
+int32_t panmax_active_isa(void);
+/* Sets the ISA that PANMAX_ISA_AUTO resolves to; PANMAX_ISA_AUTO restores the detected best.
+ * PANMAX_ERR_ISA (and no change) if the ISA is unknown or unsupported. Thread-safe. */
+int32_t panmax_set_isa(int32_t isa);
+/* Static space-separated list of the CPU features panmax checked, e.g. "sse2 avx avx2 fma". */
+const char *panmax_cpu_features(void);
+/* Static description of the BLAS in use, e.g. "OpenBLAS 0.3.28 ... (threads: 2)". */
+const char *panmax_blas_info(void);
+
+/* ---- forward ---------------------------------------------------------------------------- */
+
+/* y[r,:] = softmax(x[r,:]) = exp(x - max) / sum(exp(x - max)), for each of `rows` rows.
+ * In place allowed (y == x, y_stride == x_stride). */
+int32_t panmax_softmax_f32(const float *x, int64_t x_stride, float *y, int64_t y_stride,
+                           int64_t rows, int64_t cols, int32_t isa);
+int32_t panmax_softmax_f64(const double *x, int64_t x_stride, double *y, int64_t y_stride,
+                           int64_t rows, int64_t cols, int32_t isa);
+
+/* y[r,:] = log_softmax(x[r,:]) = x - max - log(sum(exp(x - max))). In place allowed. */
+int32_t panmax_log_softmax_f32(const float *x, int64_t x_stride, float *y, int64_t y_stride,
+                               int64_t rows, int64_t cols, int32_t isa);
+int32_t panmax_log_softmax_f64(const double *x, int64_t x_stride, double *y, int64_t y_stride,
+                               int64_t rows, int64_t cols, int32_t isa);
+
+/* out[r] = logsumexp(x[r,:]) = max + log(sum(exp(x - max))). `out` holds `rows` values and
+ * must not overlap x. */
+int32_t panmax_logsumexp_f32(const float *x, int64_t x_stride, float *out,
+                             int64_t rows, int64_t cols, int32_t isa);
+int32_t panmax_logsumexp_f64(const double *x, int64_t x_stride, double *out,
+                             int64_t rows, int64_t cols, int32_t isa);
+
+/* The general forward: y = softmax(z / temperature) (log-softmax with PANMAX_FLAG_LOG) where
+ *   z[r,j] = x[r,j] + bias[r,j]   if mask == NULL or mask[r,j] != 0,
+ *   z[r,j] = -inf                 if mask != NULL and mask[r,j] == 0 (x is not read there).
+ * temperature: finite, positive and normal (>= FLT_MIN / DBL_MIN), else PANMAX_ERR_ARGUMENT.
+ * mask: optional bytes (nonzero = keep); mask_stride >= cols, or 0 to use one row for all.
+ * bias: optional additive bias (e.g. -inf for causal masks); bias_stride >= cols, or 0.
+ * flags: PANMAX_FLAG_LOG | PANMAX_FLAG_EXACT, other bits are PANMAX_ERR_ARGUMENT.
+ * A fully masked row follows the "empty row" rule above. In place allowed (y == x). */
+int32_t panmax_softmax_ex_f32(const float *x, int64_t x_stride, float *y, int64_t y_stride,
+                              int64_t rows, int64_t cols, float temperature,
+                              const uint8_t *mask, int64_t mask_stride,
+                              const float *bias, int64_t bias_stride,
+                              int32_t flags, int32_t isa);
+int32_t panmax_softmax_ex_f64(const double *x, int64_t x_stride, double *y, int64_t y_stride,
+                              int64_t rows, int64_t cols, double temperature,
+                              const uint8_t *mask, int64_t mask_stride,
+                              const double *bias, int64_t bias_stride,
+                              int32_t flags, int32_t isa);
+
+/* ---- backward ----------------------------------------------------------------------------- */
+
+/* Softmax vector-Jacobian product without forming J: dx = p * (dy - <p, dy>) per row, where
+ * p is the softmax output. J is symmetric, so this is also the Jacobian-vector product
+ * (pass the tangent as dy). In place allowed: dx == dy or dx == p (same stride). */
+int32_t panmax_softmax_backward_f32(const float *p, int64_t p_stride,
+                                    const float *dy, int64_t dy_stride,
+                                    float *dx, int64_t dx_stride,
+                                    int64_t rows, int64_t cols, int32_t isa);
+int32_t panmax_softmax_backward_f64(const double *p, int64_t p_stride,
+                                    const double *dy, int64_t dy_stride,
+                                    double *dx, int64_t dx_stride,
+                                    int64_t rows, int64_t cols, int32_t isa);
+
+/* Log-softmax vector-Jacobian product: dx = dy - exp(logp) * sum(dy) per row, where logp is
+ * the log-softmax output. In place allowed: dx == dy or dx == logp. */
+int32_t panmax_log_softmax_backward_f32(const float *logp, int64_t logp_stride,
+                                        const float *dy, int64_t dy_stride,
+                                        float *dx, int64_t dx_stride,
+                                        int64_t rows, int64_t cols, int32_t isa);
+int32_t panmax_log_softmax_backward_f64(const double *logp, int64_t logp_stride,
+                                        const double *dy, int64_t dy_stride,
+                                        double *dx, int64_t dx_stride,
+                                        int64_t rows, int64_t cols, int32_t isa);
+
+/* Log-softmax Jacobian-vector product (J = I - 1 p^T is not symmetric):
+ * out = v - <exp(logp), v> per row. In place allowed: out == v or out == logp. */
+int32_t panmax_log_softmax_jvp_f32(const float *logp, int64_t logp_stride,
+                                   const float *v, int64_t v_stride,
+                                   float *out, int64_t out_stride,
+                                   int64_t rows, int64_t cols, int32_t isa);
+int32_t panmax_log_softmax_jvp_f64(const double *logp, int64_t logp_stride,
+                                   const double *v, int64_t v_stride,
+                                   double *out, int64_t out_stride,
+                                   int64_t rows, int64_t cols, int32_t isa);
+
+/* ---- Jacobians -------------------------------------------------------------------------------- */
+
+/* For each of `rows` input rows (probabilities p, or logits with PANMAX_FLAG_FROM_LOGITS),
+ * writes the cols x cols row-major Jacobian to jac + r * cols * cols:
+ *   softmax:                       J[i][j] = p_i * (delta_ij - p_j)   (diag(p) - p p^T)
+ *   log-softmax (PANMAX_FLAG_LOG): J[i][j] = delta_ij - p_j            (I - 1 p^T)
+ * jac must hold rows * cols * cols elements (overflow: PANMAX_ERR_SIZE) and must not overlap x.
+ * flags: PANMAX_FLAG_LOG | PANMAX_FLAG_FROM_LOGITS. */
+int32_t panmax_jacobian_f32(const float *x, int64_t x_stride, float *jac,
+                            int64_t rows, int64_t cols, int32_t flags, int32_t isa);
+int32_t panmax_jacobian_f64(const double *x, int64_t x_stride, double *jac,
+                            int64_t rows, int64_t cols, int32_t flags, int32_t isa);
+
+/* out = J * V for one probability row p (length n) and a row-major n x k matrix V, without
+ * forming J (OpenBLAS gemv + rank-1 update):
+ *   softmax:                       out = diag(p) V - p (p^T V)
+ *   log-softmax (PANMAX_FLAG_LOG): out = V - 1 (p^T V)
+ * v_stride, out_stride >= k. out must not overlap p or V. flags: PANMAX_FLAG_LOG only. */
+int32_t panmax_jacobian_matmul_f32(const float *p, int64_t n,
+                                   const float *v, int64_t v_stride,
+                                   float *out, int64_t out_stride,
+                                   int64_t k, int32_t flags, int32_t isa);
+int32_t panmax_jacobian_matmul_f64(const double *p, int64_t n,
+                                   const double *v, int64_t v_stride,
+                                   double *out, int64_t out_stride,
+                                   int64_t k, int32_t flags, int32_t isa);
+
+/* ---- cross-entropy ------------------------------------------------------------------------------ */
+
+/* Cross-entropy of softmax(logits) against targets, fused with its gradient, one pass per row.
+ * Targets: exactly one of
+ *   labels (rows class indices, 0 <= label < cols, or == ignore_index: that row has loss 0,
+ *           gradient 0 and does not count in MEAN; any other value: PANMAX_ERR_ARGUMENT), or
+ *   target (rows x cols probability rows, target_stride >= cols; used as given).
+ * label_smoothing in [0, 1]: the label target becomes (1 - s) * onehot + s / cols
+ *   (with soft targets: (1 - s) * target + s / cols).
+ * Per-row loss = sum_j t_j * (logsumexp(z) - z_j)  (= logsumexp(z) - z_y for a hard label;
+ *   terms with t_j == 0 count 0 even where z_j = -inf).
+ * loss: rows values for PANMAX_REDUCTION_NONE, one value for SUM and MEAN.
+ * grad: optional (NULL = loss only); grad = softmax(z) * sum_j t_j - t (= p - t for targets
+ *   that sum to 1), divided by the count for MEAN.
+ *   grad may be the logits themselves (grad == logits, same stride); it must not overlap target.
+ * Rows containing NaN give NaN loss and gradient; a +inf logit gives NaN loss. */
+int32_t panmax_cross_entropy_f32(const float *logits, int64_t x_stride,
+                                 const int64_t *labels,
+                                 const float *target, int64_t target_stride,
+                                 float *grad, int64_t grad_stride,
+                                 float *loss, int64_t rows, int64_t cols,
+                                 int64_t ignore_index, float label_smoothing,
+                                 int32_t reduction, int32_t isa);
+int32_t panmax_cross_entropy_f64(const double *logits, int64_t x_stride,
+                                 const int64_t *labels,
+                                 const double *target, int64_t target_stride,
+                                 double *grad, int64_t grad_stride,
+                                 double *loss, int64_t rows, int64_t cols,
+                                 int64_t ignore_index, double label_smoothing,
+                                 int32_t reduction, int32_t isa);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PANMAX_H */

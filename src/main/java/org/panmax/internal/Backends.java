@@ -1,0 +1,47 @@
+package org.panmax.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The backends present in this JVM, best first. Decided once, on first use (holder idiom): the
+ * native library is loaded (one instance per ISA the CPU has), then the pure-Java backends.
+ */
+public final class Backends {
+    private Backends() {}
+
+    private static final class Holder {
+        static final List<Kernels> ALL = discover();
+    }
+
+    private static List<Kernels> discover() {
+        List<Kernels> all = new ArrayList<>();
+        all.addAll(NativeBackends.kernels());
+        if (JavaVectorSupport.available()) {
+            all.add(JavaVectorSupport.create());
+        }
+        all.add(new JavaScalarKernels());
+        return List.copyOf(all);
+    }
+
+    /** Every usable backend, best first. */
+    public static List<Kernels> available() {
+        return Holder.ALL;
+    }
+
+    /** The backend used by default: the first of {@link #available()}. */
+    public static Kernels best() {
+        return Holder.ALL.get(0);
+    }
+
+    /** The backend with this name, if present. */
+    public static Optional<Kernels> byName(String name) {
+        for (Kernels k : Holder.ALL) {
+            if (k.name().equals(name)) {
+                return Optional.of(k);
+            }
+        }
+        return Optional.empty();
+    }
+}
