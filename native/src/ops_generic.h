@@ -1,0 +1,851 @@
+/*
+ * The drivers and entry points for one element type, included by ops.c once per type with
+ *   PM_T      the element type (float, double),
+ *   PM_S      its suffix (f32, f64): names the kernel table member and the public functions,
+ *   PM_T_MIN  its smallest positive normal (FLT_MIN, DBL_MIN).
+ * No include guard on purpose.
+ */
+#ifndef PM_T
+#error "ops_generic.h is included by ops.c only"
+#endif
+
+#define PM_CAT_(a, b) a##b
+#define PM_CAT(a, b) PM_CAT_(a, b)
+/* pm_xxx_f32 (static driver) and panmax_xxx_f32 (public). */
+#define PM_FN(name) PM_CAT(PM_CAT(name, _), PM_S)
+#define PM_PUB(name) PM_CAT(PM_CAT(panmax_, name), PM_CAT(_, PM_S))
+#define PM_KT PM_CAT(pm_kernels_, PM_S)
+#define PM_ES ((int64_t)sizeof(PM_T))
+#define PM_INF ((PM_T)INFINITY)
+#define PM_NAN ((PM_T)NAN)
+
+/* ---- special rows ------------------------------------------------------------------------- */
+
+static void PM_FN(pm_fill)(PM_T *y, int64_t n, PM_T v)
+{
+    for (int64_t j = 0; j < n; j++) {
+        y[j] = v;
+    }
+}
+
+/* Classifies a row from its max m (which may or may not have skipped NaN entries). For
+ * PM_ROW_PINF, *k is the number of +inf entries. */
+static enum pm_row_kind PM_FN(pm_classify)(const PM_T *x, int64_t n, PM_T m, int64_t *k)
+{
+    *k = 0;
+    if (isnan(m)) {
+        return PM_ROW_NAN;
+    }
+    if (m == -PM_INF) {
+        for (int64_t j = 0; j < n; j++) {
+            if (isnan(x[j])) {
+                return PM_ROW_NAN;
+            }
+        }
+        return PM_ROW_EMPTY;
+    }
+    if (m == PM_INF) {
+        int64_t count = 0;
+        for (int64_t j = 0; j < n; j++) {
+            if (isnan(x[j])) {
+                return PM_ROW_NAN;
+            }
+            count += x[j] == PM_INF;
+        }
+        *k = count;
+        return PM_ROW_PINF;
+    }
+    return PM_ROW_FINITE;
+}
+
+/* Writes the output of a non-finite row. log: log-softmax values, else probabilities.
+ * y may equal x (each x[j] is read before y[j] is written). */
+static void PM_FN(pm_special_row)(enum pm_row_kind kind, const PM_T *x, PM_T *y, int64_t n,
+                                  int64_t k, int log_out)
+{
+    switch (kind) {
+    case PM_ROW_NAN:
+        PM_FN(pm_fill)(y, n, PM_NAN);
+        break;
+    case PM_ROW_EMPTY:
+        PM_FN(pm_fill)(y, n, log_out ? -PM_INF : (PM_T)0);
+        break;
+    case PM_ROW_PINF: {
+        PM_T on = log_out ? (PM_T)(-log((double)k)) : (PM_T)(1.0 / (double)k);
+        PM_T off = log_out ? -PM_INF : (PM_T)0;
+        for (int64_t j = 0; j < n; j++) {
+            y[j] = x[j] == PM_INF ? on : off;
+        }
+        break;
+    }
+    case PM_ROW_FINITE:
+        break;
+    }
+}
+
+static int PM_FN(pm_has_nan)(const PM_T *x, int64_t n)
+{
+    for (int64_t j = 0; j < n; j++) {
+        if (isnan(x[j])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- forward row drivers ---------------------------------------------------------------------- */
+
+/*
+ * Blocked softmax for rows far larger than L2 (see PM_BLOCKED_MIN_BYTES): one pass over x that,
+ * per L1-sized block, takes the block max b_i and stores e = exp((x - b_i) * s) into y while
+ * summing it (the second read of the block hits L1), then one pass over y that scales block i
+ * by exp((b_i - M) * s) / S, with M = max b_i and S = sum_i sum_i * exp((b_i - M) * s) in double.
+ * That is 1 read of x + 2 reads and 2 writes of y from memory, against 2 + 2 + 2 for the
+ * three-pass form, and every exp is computed once. Returns 0 (nothing written) when the per-block
+ * bookkeeping cannot be allocated; the caller then runs the three-pass form.
+ */
+static int PM_FN(pm_softmax_blocked)(const PM_KT *kt, const PM_T *x, PM_T *y, int64_t n, PM_T s)
+{
+    const int64_t block = PM_BLOCK_BYTES / PM_ES;
+    const int64_t nblocks = (n + block - 1) / block;
+    PM_T *bmax = malloc((size_t)nblocks * sizeof(PM_T));
+    double *bsum = malloc((size_t)nblocks * sizeof(double));
+    if (bmax == NULL || bsum == NULL) {
+        free(bmax);
+        free(bsum);
+        return 0;
+    }
+    PM_T m = -PM_INF;
+    int64_t k = 0;
+    enum pm_row_kind kind = PM_ROW_FINITE;
+    for (int64_t b = 0; b < nblocks && kind == PM_ROW_FINITE; b++) {
+        const int64_t off = b * block, len = n - off < block ? n - off : block;
+        PM_T bm = kt->rmax(x + off, len);
+        bmax[b] = bm;
+        bsum[b] = 0.0;
+        if (isnan(bm)) {
+            kind = PM_ROW_NAN;
+        } else if (bm == PM_INF) {
+            kind = PM_FN(pm_classify)(x, n, PM_INF, &k); /* before y is touched: y may be x */
+        } else if (bm == -PM_INF) {
+            /* exp(-inf - -inf) would be NaN: the block contributes 0, unless a NaN hides. */
+            if (PM_FN(pm_has_nan)(x + off, len)) {
+                kind = PM_ROW_NAN;
+            }
+        } else {
+            bsum[b] = kt->expsum_store(x + off, y + off, len, bm, s);
+            m = bm > m ? bm : m;
+        }
+    }
+    double sum = 0.0;
+    if (kind == PM_ROW_FINITE) {
+        if (m == -PM_INF) {
+            kind = PM_ROW_EMPTY;
+        } else {
+            for (int64_t b = 0; b < nblocks; b++) {
+                if (bmax[b] != -PM_INF) {
+                    sum += bsum[b] * exp(((double)bmax[b] - (double)m) * (double)s);
+                }
+            }
+            if (isnan(sum)) {
+                kind = PM_ROW_NAN;
+            }
+        }
+    }
+    if (kind == PM_ROW_FINITE) {
+        for (int64_t b = 0; b < nblocks; b++) {
+            const int64_t off = b * block, len = n - off < block ? n - off : block;
+            if (bmax[b] == -PM_INF) {
+                PM_FN(pm_fill)(y + off, len, (PM_T)0);
+            } else {
+                PM_T c = (PM_T)(exp(((double)bmax[b] - (double)m) * (double)s) / sum);
+                kt->scale(y + off, y + off, len, c);
+            }
+        }
+    } else if (kind == PM_ROW_PINF) {
+        /* pm_classify ran before any block at or after the +inf one was stored, but earlier
+         * blocks may already hold exp values: in place, x is gone there. Rebuild from the
+         * count: the +inf entries cannot have been overwritten, since a stored block has a
+         * finite max. */
+        PM_T on = (PM_T)(1.0 / (double)k);
+        for (int64_t j = 0; j < n; j++) {
+            y[j] = x[j] == PM_INF ? on : (PM_T)0;
+        }
+    } else {
+        PM_FN(pm_special_row)(kind, x, y, n, 0, 0);
+    }
+    free(bmax);
+    free(bsum);
+    return 1;
+}
+
+/* Max and sum of exp((x - m) * s) for the log-softmax/logsumexp forward (no store). */
+static enum pm_row_kind PM_FN(pm_max_sum)(const PM_KT *kt, const PM_T *x, int64_t n, PM_T s,
+                                          int exact, PM_T *m_out, double *sum_out, int64_t *k)
+{
+    PM_T m = kt->rmax(x, n);
+    enum pm_row_kind kind = PM_FN(pm_classify)(x, n, m, k);
+    if (kind != PM_ROW_FINITE) {
+        return kind;
+    }
+    double sum = exact ? kt->expsum_exact(x, n, m, s) : kt->expsum(x, n, m, s);
+    if (isnan(sum)) {
+        return PM_ROW_NAN;
+    }
+    *m_out = m;
+    *sum_out = sum;
+    return PM_ROW_FINITE;
+}
+
+/* y = softmax(x * s) for one row (the shift by the max makes this softmax(z / T)). */
+static void PM_FN(pm_softmax_row)(const PM_KT *kt, const PM_T *x, PM_T *y, int64_t n, PM_T s,
+                                  int exact)
+{
+    PM_T m;
+    double sum;
+    int64_t k;
+    enum pm_row_kind kind;
+    if (exact) {
+        kind = PM_FN(pm_max_sum)(kt, x, n, s, 1, &m, &sum, &k);
+        if (kind == PM_ROW_FINITE) {
+            kt->exp_exact(x, y, n, m, s, log(sum));
+            return;
+        }
+    } else {
+        if (n * PM_ES > PM_BLOCKED_MIN_BYTES && PM_FN(pm_softmax_blocked)(kt, x, y, n, s)) {
+            return;
+        }
+        /* Three passes: max, exp+store+sum, scale. */
+        m = kt->rmax(x, n);
+        kind = PM_FN(pm_classify)(x, n, m, &k);
+        if (kind == PM_ROW_FINITE) {
+            sum = kt->expsum_store(x, y, n, m, s);
+            if (isnan(sum)) {
+                PM_FN(pm_fill)(y, n, PM_NAN);
+            } else {
+                kt->scale(y, y, n, (PM_T)(1.0 / sum));
+            }
+            return;
+        }
+    }
+    PM_FN(pm_special_row)(kind, x, y, n, k, 0);
+}
+
+/* y = log_softmax(x * s) = (x - m) * s - log(sum). */
+static void PM_FN(pm_log_softmax_row)(const PM_KT *kt, const PM_T *x, PM_T *y, int64_t n,
+                                      PM_T s, int exact)
+{
+    PM_T m;
+    double sum;
+    int64_t k;
+    enum pm_row_kind kind = PM_FN(pm_max_sum)(kt, x, n, s, exact, &m, &sum, &k);
+    if (kind == PM_ROW_FINITE) {
+        kt->shiftscale(x, y, n, m, s, (PM_T)log(sum));
+        return;
+    }
+    PM_FN(pm_special_row)(kind, x, y, n, k, 1);
+}
+
+static PM_T PM_FN(pm_logsumexp_row)(const PM_KT *kt, const PM_T *x, int64_t n)
+{
+    PM_T m;
+    double sum;
+    int64_t k;
+    switch (PM_FN(pm_max_sum)(kt, x, n, (PM_T)1, 0, &m, &sum, &k)) {
+    case PM_ROW_FINITE:
+        return (PM_T)((double)m + log(sum));
+    case PM_ROW_NAN:
+        return PM_NAN;
+    case PM_ROW_EMPTY:
+        return -PM_INF;
+    case PM_ROW_PINF:
+        return PM_INF;
+    }
+    return PM_NAN;
+}
+
+/* ---- forward entry points -------------------------------------------------------------------- */
+
+/* Checks shared by the unary row-to-row functions (softmax, log_softmax). */
+static int32_t PM_FN(pm_check_unary)(const PM_T *x, int64_t x_stride, const PM_T *y,
+                                     int64_t y_stride, int64_t rows, int64_t cols)
+{
+    if (x == NULL || y == NULL) {
+        return PANMAX_ERR_NULL;
+    }
+    if (rows < 0 || cols < 1) {
+        return PANMAX_ERR_SIZE;
+    }
+    if (x_stride < cols || y_stride < cols) {
+        return PANMAX_ERR_STRIDE;
+    }
+    pm_region rx, ry;
+    if (pm_span(x, rows, cols, x_stride, PM_ES, &rx) || pm_span(y, rows, cols, y_stride, PM_ES, &ry)) {
+        return PANMAX_ERR_SIZE;
+    }
+    if (pm_misaligned(x, sizeof(PM_T)) || pm_misaligned(y, sizeof(PM_T))) {
+        return PANMAX_ERR_ALIGNMENT;
+    }
+    if (pm_bad_overlap(ry, y_stride, rx, x_stride, 1)) {
+        return PANMAX_ERR_OVERLAP;
+    }
+    return PANMAX_OK;
+}
+
+PANMAX_API int32_t PM_PUB(softmax)(const PM_T *x, int64_t x_stride, PM_T *y, int64_t y_stride,
+                                   int64_t rows, int64_t cols, int32_t isa)
+{
+    const pm_isa_table *t;
+    int32_t st = PM_FN(pm_check_unary)(x, x_stride, y, y_stride, rows, cols);
+    if (st || (st = pm_check_isa(isa, &t))) {
+        return st;
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        PM_FN(pm_softmax_row)(&t->PM_S, x + r * x_stride, y + r * y_stride, cols, (PM_T)1, 0);
+    }
+    return PANMAX_OK;
+}
+
+PANMAX_API int32_t PM_PUB(log_softmax)(const PM_T *x, int64_t x_stride, PM_T *y,
+                                       int64_t y_stride, int64_t rows, int64_t cols, int32_t isa)
+{
+    const pm_isa_table *t;
+    int32_t st = PM_FN(pm_check_unary)(x, x_stride, y, y_stride, rows, cols);
+    if (st || (st = pm_check_isa(isa, &t))) {
+        return st;
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        PM_FN(pm_log_softmax_row)(&t->PM_S, x + r * x_stride, y + r * y_stride, cols, (PM_T)1, 0);
+    }
+    return PANMAX_OK;
+}
+
+PANMAX_API int32_t PM_PUB(logsumexp)(const PM_T *x, int64_t x_stride, PM_T *out, int64_t rows,
+                                     int64_t cols, int32_t isa)
+{
+    if (x == NULL || out == NULL) {
+        return PANMAX_ERR_NULL;
+    }
+    if (rows < 0 || cols < 1) {
+        return PANMAX_ERR_SIZE;
+    }
+    if (x_stride < cols) {
+        return PANMAX_ERR_STRIDE;
+    }
+    pm_region rx, ro;
+    if (pm_span(x, rows, cols, x_stride, PM_ES, &rx) || pm_span_n(out, rows, PM_ES, &ro)) {
+        return PANMAX_ERR_SIZE;
+    }
+    if (pm_misaligned(x, sizeof(PM_T)) || pm_misaligned(out, sizeof(PM_T))) {
+        return PANMAX_ERR_ALIGNMENT;
+    }
+    if (pm_overlap(ro, rx)) {
+        return PANMAX_ERR_OVERLAP;
+    }
+    const pm_isa_table *t;
+    int32_t st = pm_check_isa(isa, &t);
+    if (st) {
+        return st;
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        out[r] = PM_FN(pm_logsumexp_row)(&t->PM_S, x + r * x_stride, cols);
+    }
+    return PANMAX_OK;
+}
+
+PANMAX_API int32_t PM_PUB(softmax_ex)(const PM_T *x, int64_t x_stride, PM_T *y, int64_t y_stride,
+                                      int64_t rows, int64_t cols, PM_T temperature,
+                                      const uint8_t *mask, int64_t mask_stride,
+                                      const PM_T *bias, int64_t bias_stride, int32_t flags,
+                                      int32_t isa)
+{
+    if (x == NULL || y == NULL) {
+        return PANMAX_ERR_NULL;
+    }
+    if (rows < 0 || cols < 1) {
+        return PANMAX_ERR_SIZE;
+    }
+    if (x_stride < cols || y_stride < cols || (mask && mask_stride != 0 && mask_stride < cols) ||
+        (bias && bias_stride != 0 && bias_stride < cols)) {
+        return PANMAX_ERR_STRIDE;
+    }
+    /* A broadcast (stride 0) mask or bias spans one row. */
+    pm_region rx, ry, rm = {0, 0}, rb = {0, 0};
+    if (pm_span(x, rows, cols, x_stride, PM_ES, &rx) || pm_span(y, rows, cols, y_stride, PM_ES, &ry) ||
+        (mask && pm_span(mask, mask_stride ? rows : (rows > 0), cols, mask_stride, 1, &rm)) ||
+        (bias && pm_span(bias, bias_stride ? rows : (rows > 0), cols, bias_stride, PM_ES, &rb))) {
+        return PANMAX_ERR_SIZE;
+    }
+    if (pm_misaligned(x, sizeof(PM_T)) || pm_misaligned(y, sizeof(PM_T)) ||
+        (bias && pm_misaligned(bias, sizeof(PM_T)))) {
+        return PANMAX_ERR_ALIGNMENT;
+    }
+    if (pm_bad_overlap(ry, y_stride, rx, x_stride, 1) || pm_overlap(ry, rm) || pm_overlap(ry, rb)) {
+        return PANMAX_ERR_OVERLAP;
+    }
+    if ((flags & ~(PANMAX_FLAG_LOG | PANMAX_FLAG_EXACT)) != 0 || !isfinite(temperature) ||
+        !(temperature >= PM_T_MIN)) {
+        return PANMAX_ERR_ARGUMENT;
+    }
+    const pm_isa_table *t;
+    int32_t st = pm_check_isa(isa, &t);
+    if (st) {
+        return st;
+    }
+
+    const PM_KT *kt = &t->PM_S;
+    const PM_T s = (PM_T)1 / temperature;
+    const int log_out = (flags & PANMAX_FLAG_LOG) != 0;
+    const int exact = (flags & PANMAX_FLAG_EXACT) != 0;
+    for (int64_t r = 0; r < rows; r++) {
+        const PM_T *xr = x + r * x_stride;
+        PM_T *yr = y + r * y_stride;
+        const PM_T *src = xr;
+        if (mask || bias) {
+            /* z goes into y first (x is read at j before y[j] is written, so y == x works),
+             * then the driver runs in place on y. */
+            const uint8_t *mr = mask ? mask + r * mask_stride : NULL;
+            const PM_T *br = bias ? bias + r * bias_stride : NULL;
+            if (mr && br) {
+                for (int64_t j = 0; j < cols; j++) {
+                    yr[j] = mr[j] ? xr[j] + br[j] : -PM_INF;
+                }
+            } else if (mr) {
+                for (int64_t j = 0; j < cols; j++) {
+                    yr[j] = mr[j] ? xr[j] : -PM_INF;
+                }
+            } else {
+                for (int64_t j = 0; j < cols; j++) {
+                    yr[j] = xr[j] + br[j];
+                }
+            }
+            src = yr;
+        }
+        if (log_out) {
+            PM_FN(pm_log_softmax_row)(kt, src, yr, cols, s, exact);
+        } else {
+            PM_FN(pm_softmax_row)(kt, src, yr, cols, s, exact);
+        }
+    }
+    return PANMAX_OK;
+}
+
+/* ---- backward --------------------------------------------------------------------------------- */
+
+/* Checks of the binary row functions: out = f(a, b), out may equal a or b. */
+static int32_t PM_FN(pm_check_binary)(const PM_T *a, int64_t a_stride, const PM_T *b,
+                                      int64_t b_stride, const PM_T *o, int64_t o_stride,
+                                      int64_t rows, int64_t cols)
+{
+    if (a == NULL || b == NULL || o == NULL) {
+        return PANMAX_ERR_NULL;
+    }
+    if (rows < 0 || cols < 1) {
+        return PANMAX_ERR_SIZE;
+    }
+    if (a_stride < cols || b_stride < cols || o_stride < cols) {
+        return PANMAX_ERR_STRIDE;
+    }
+    pm_region ra, rb, ro;
+    if (pm_span(a, rows, cols, a_stride, PM_ES, &ra) || pm_span(b, rows, cols, b_stride, PM_ES, &rb) ||
+        pm_span(o, rows, cols, o_stride, PM_ES, &ro)) {
+        return PANMAX_ERR_SIZE;
+    }
+    if (pm_misaligned(a, sizeof(PM_T)) || pm_misaligned(b, sizeof(PM_T)) ||
+        pm_misaligned(o, sizeof(PM_T))) {
+        return PANMAX_ERR_ALIGNMENT;
+    }
+    if (pm_bad_overlap(ro, o_stride, ra, a_stride, 1) || pm_bad_overlap(ro, o_stride, rb, b_stride, 1)) {
+        return PANMAX_ERR_OVERLAP;
+    }
+    return PANMAX_OK;
+}
+
+PANMAX_API int32_t PM_PUB(softmax_backward)(const PM_T *p, int64_t p_stride, const PM_T *dy,
+                                            int64_t dy_stride, PM_T *dx, int64_t dx_stride,
+                                            int64_t rows, int64_t cols, int32_t isa)
+{
+    const pm_isa_table *t;
+    int32_t st = PM_FN(pm_check_binary)(p, p_stride, dy, dy_stride, dx, dx_stride, rows, cols);
+    if (st || (st = pm_check_isa(isa, &t))) {
+        return st;
+    }
+    const PM_KT *kt = &t->PM_S;
+    for (int64_t r = 0; r < rows; r++) {
+        const PM_T *pr = p + r * p_stride, *dyr = dy + r * dy_stride;
+        PM_T c = (PM_T)kt->dot(pr, dyr, cols);
+        kt->submul(pr, dyr, dx + r * dx_stride, cols, c);
+    }
+    return PANMAX_OK;
+}
+
+PANMAX_API int32_t PM_PUB(log_softmax_backward)(const PM_T *logp, int64_t logp_stride,
+                                                const PM_T *dy, int64_t dy_stride, PM_T *dx,
+                                                int64_t dx_stride, int64_t rows, int64_t cols,
+                                                int32_t isa)
+{
+    const pm_isa_table *t;
+    int32_t st = PM_FN(pm_check_binary)(logp, logp_stride, dy, dy_stride, dx, dx_stride, rows, cols);
+    if (st || (st = pm_check_isa(isa, &t))) {
+        return st;
+    }
+    const PM_KT *kt = &t->PM_S;
+    for (int64_t r = 0; r < rows; r++) {
+        const PM_T *lr = logp + r * logp_stride, *dyr = dy + r * dy_stride;
+        PM_T c = (PM_T)kt->sum(dyr, cols);
+        kt->subexp(lr, dyr, dx + r * dx_stride, cols, c);
+    }
+    return PANMAX_OK;
+}
+
+PANMAX_API int32_t PM_PUB(log_softmax_jvp)(const PM_T *logp, int64_t logp_stride, const PM_T *v,
+                                           int64_t v_stride, PM_T *out, int64_t out_stride,
+                                           int64_t rows, int64_t cols, int32_t isa)
+{
+    const pm_isa_table *t;
+    int32_t st = PM_FN(pm_check_binary)(logp, logp_stride, v, v_stride, out, out_stride, rows, cols);
+    if (st || (st = pm_check_isa(isa, &t))) {
+        return st;
+    }
+    const PM_KT *kt = &t->PM_S;
+    for (int64_t r = 0; r < rows; r++) {
+        const PM_T *lr = logp + r * logp_stride, *vr = v + r * v_stride;
+        /* J = I - 1 p^T: every output of the row is shifted by the same <p, v>. */
+        PM_T c = (PM_T)kt->dotexp(lr, vr, cols);
+        kt->shiftscale(vr, out + r * out_stride, cols, (PM_T)0, (PM_T)1, c);
+    }
+    return PANMAX_OK;
+}
+
+/* ---- Jacobians -------------------------------------------------------------------------------- */
+
+PANMAX_API int32_t PM_PUB(jacobian)(const PM_T *x, int64_t x_stride, PM_T *jac, int64_t rows,
+                                    int64_t cols, int32_t flags, int32_t isa)
+{
+    if (x == NULL || jac == NULL) {
+        return PANMAX_ERR_NULL;
+    }
+    if (rows < 0 || cols < 1) {
+        return PANMAX_ERR_SIZE;
+    }
+    if (x_stride < cols) {
+        return PANMAX_ERR_STRIDE;
+    }
+    pm_region rx, rj;
+    int64_t block, total;
+    if (pm_span(x, rows, cols, x_stride, PM_ES, &rx) ||
+        __builtin_mul_overflow(cols, cols, &block) ||
+        __builtin_mul_overflow(block, rows, &total) || pm_span_n(jac, total, PM_ES, &rj)) {
+        return PANMAX_ERR_SIZE;
+    }
+    if (pm_misaligned(x, sizeof(PM_T)) || pm_misaligned(jac, sizeof(PM_T))) {
+        return PANMAX_ERR_ALIGNMENT;
+    }
+    if (pm_overlap(rj, rx)) {
+        return PANMAX_ERR_OVERLAP;
+    }
+    if ((flags & ~(PANMAX_FLAG_LOG | PANMAX_FLAG_FROM_LOGITS)) != 0) {
+        return PANMAX_ERR_ARGUMENT;
+    }
+    const pm_isa_table *t;
+    int32_t st = pm_check_isa(isa, &t);
+    if (st) {
+        return st;
+    }
+    const PM_KT *kt = &t->PM_S;
+    const int64_t n = cols;
+    const int log_jac = (flags & PANMAX_FLAG_LOG) != 0;
+    const int from_logits = (flags & PANMAX_FLAG_FROM_LOGITS) != 0;
+    for (int64_t r = 0; r < rows; r++) {
+        PM_T *J = jac + r * block;
+        const PM_T *p = x + r * x_stride;
+        if (from_logits) {
+            /* p = softmax(logits) lives in the last row of the block until that row is
+             * overwritten last, in place. */
+            PM_T *last = J + (n - 1) * n;
+            PM_FN(pm_softmax_row)(kt, p, last, n, (PM_T)1, 0);
+            p = last;
+        }
+        for (int64_t i = 0; i < n; i++) {
+            PM_T *Ji = J + i * n;
+            PM_T pi = p[i]; /* read before row n-1 (== p when from_logits) is overwritten */
+            if (log_jac) {
+                kt->scale(p, Ji, n, (PM_T)-1); /* -p_j */
+                Ji[i] = (PM_T)1 - pi;
+            } else {
+                kt->scale(p, Ji, n, -pi); /* -p_i p_j: bitwise symmetric */
+                Ji[i] = pi * ((PM_T)1 - pi);
+            }
+        }
+    }
+    return PANMAX_OK;
+}
+
+/* OpenBLAS with the LP64 interface takes int dimensions; larger ones take the kernel path. */
+#define PM_BLAS(name) PM_CAT(PM_CAT(cblas_, PM_CAT(PM_BLAS_PREFIX_, PM_S)), name)
+#define PM_BLAS_PREFIX_f32 s
+#define PM_BLAS_PREFIX_f64 d
+
+PANMAX_API int32_t PM_PUB(jacobian_matmul)(const PM_T *p, int64_t n, const PM_T *v,
+                                           int64_t v_stride, PM_T *out, int64_t out_stride,
+                                           int64_t k, int32_t flags, int32_t isa)
+{
+    if (p == NULL || v == NULL || out == NULL) {
+        return PANMAX_ERR_NULL;
+    }
+    if (n < 1 || k < 1) {
+        return PANMAX_ERR_SIZE;
+    }
+    if (v_stride < k || out_stride < k) {
+        return PANMAX_ERR_STRIDE;
+    }
+    pm_region rp, rv, ro;
+    if (pm_span_n(p, n, PM_ES, &rp) || pm_span(v, n, k, v_stride, PM_ES, &rv) ||
+        pm_span(out, n, k, out_stride, PM_ES, &ro)) {
+        return PANMAX_ERR_SIZE;
+    }
+    if (pm_misaligned(p, sizeof(PM_T)) || pm_misaligned(v, sizeof(PM_T)) ||
+        pm_misaligned(out, sizeof(PM_T))) {
+        return PANMAX_ERR_ALIGNMENT;
+    }
+    if (pm_overlap(ro, rp) || pm_overlap(ro, rv)) {
+        return PANMAX_ERR_OVERLAP;
+    }
+    if ((flags & ~PANMAX_FLAG_LOG) != 0) {
+        return PANMAX_ERR_ARGUMENT;
+    }
+    const pm_isa_table *t;
+    int32_t st = pm_check_isa(isa, &t);
+    if (st) {
+        return st;
+    }
+    const PM_KT *kt = &t->PM_S;
+    const int log_jac = (flags & PANMAX_FLAG_LOG) != 0;
+    const int blas_ok = n <= INT_MAX && k <= INT_MAX && v_stride <= INT_MAX && out_stride <= INT_MAX;
+    /* w = V^T p (k values), plus n ones for the log-softmax rank-1 update. */
+    size_t words = (size_t)k + (log_jac ? (size_t)n : 0);
+    if ((uint64_t)k > SIZE_MAX / sizeof(PM_T) - (uint64_t)n) {
+        return PANMAX_ERR_NO_MEMORY;
+    }
+    PM_T *w = malloc(words * sizeof(PM_T));
+    if (w == NULL) {
+        return PANMAX_ERR_NO_MEMORY;
+    }
+    if (blas_ok) {
+        PM_BLAS(gemv)(CblasRowMajor, CblasTrans, (int)n, (int)k, (PM_T)1, v, (int)v_stride, p, 1,
+                      (PM_T)0, w, 1);
+    } else {
+        /* w = sum_i p_i V_i, with the table's axpbyc: w * 1 - V_i * (-p_i) - 0. */
+        kt->scale(v, w, k, p[0]);
+        for (int64_t i = 1; i < n; i++) {
+            kt->axpbyc(w, v + i * v_stride, w, k, (PM_T)1, -p[i], (PM_T)0);
+        }
+    }
+    const PM_T *x = p; /* the left vector of the rank-1 update */
+    if (log_jac) {
+        PM_FN(pm_fill)(w + k, n, (PM_T)1);
+        x = w + k;
+    }
+    /* out = diag(p) V (softmax) or V (log-softmax), then out -= x w^T. */
+    for (int64_t i = 0; i < n; i++) {
+        kt->scale(v + i * v_stride, out + i * out_stride, k, log_jac ? (PM_T)1 : p[i]);
+    }
+    if (blas_ok) {
+        PM_BLAS(ger)(CblasRowMajor, (int)n, (int)k, (PM_T)-1, x, 1, w, 1, out, (int)out_stride);
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            PM_T *oi = out + i * out_stride;
+            kt->axpbyc(oi, w, oi, k, (PM_T)1, x[i], (PM_T)0);
+        }
+    }
+    free(w);
+    return PANMAX_OK;
+}
+
+/* ---- cross-entropy ----------------------------------------------------------------------------- */
+
+/* sum(t * z) over the entries with t != 0, so that 0 * (-inf) counts 0. */
+static double PM_FN(pm_dot_skip0)(const PM_KT *kt, const PM_T *t, const PM_T *z, int64_t n)
+{
+    double d = kt->dot(t, z, n);
+    if (!isnan(d)) {
+        return d;
+    }
+    double acc = 0.0;
+    for (int64_t j = 0; j < n; j++) {
+        if (t[j] != 0) {
+            acc += (double)t[j] * (double)z[j];
+        }
+    }
+    return acc;
+}
+
+PANMAX_API int32_t PM_PUB(cross_entropy)(const PM_T *logits, int64_t x_stride,
+                                         const int64_t *labels, const PM_T *target,
+                                         int64_t target_stride, PM_T *grad, int64_t grad_stride,
+                                         PM_T *loss, int64_t rows, int64_t cols,
+                                         int64_t ignore_index, PM_T label_smoothing,
+                                         int32_t reduction, int32_t isa)
+{
+    if (logits == NULL || loss == NULL || (labels == NULL && target == NULL)) {
+        return PANMAX_ERR_NULL;
+    }
+    if (rows < 0 || cols < 1) {
+        return PANMAX_ERR_SIZE;
+    }
+    if (x_stride < cols || (target && target_stride < cols) || (grad && grad_stride < cols)) {
+        return PANMAX_ERR_STRIDE;
+    }
+    const int64_t loss_len = reduction == PANMAX_REDUCTION_NONE ? rows : 1;
+    pm_region rx, rl = {0, 0}, rt = {0, 0}, rg = {0, 0}, rloss;
+    if (pm_span(logits, rows, cols, x_stride, PM_ES, &rx) ||
+        (labels && pm_span_n(labels, rows, (int64_t)sizeof(int64_t), &rl)) ||
+        (target && pm_span(target, rows, cols, target_stride, PM_ES, &rt)) ||
+        (grad && pm_span(grad, rows, cols, grad_stride, PM_ES, &rg)) ||
+        pm_span_n(loss, loss_len, PM_ES, &rloss)) {
+        return PANMAX_ERR_SIZE;
+    }
+    if (pm_misaligned(logits, sizeof(PM_T)) || pm_misaligned(loss, sizeof(PM_T)) ||
+        (labels && pm_misaligned(labels, sizeof(int64_t))) ||
+        (target && pm_misaligned(target, sizeof(PM_T))) ||
+        (grad && pm_misaligned(grad, sizeof(PM_T)))) {
+        return PANMAX_ERR_ALIGNMENT;
+    }
+    if ((grad && (pm_bad_overlap(rg, grad_stride, rx, x_stride, 1) || pm_overlap(rg, rl) ||
+                  pm_overlap(rg, rt) || pm_overlap(rg, rloss))) ||
+        pm_overlap(rloss, rx) || pm_overlap(rloss, rl) || pm_overlap(rloss, rt)) {
+        return PANMAX_ERR_OVERLAP;
+    }
+    if ((labels != NULL && target != NULL) || reduction < PANMAX_REDUCTION_NONE ||
+        reduction > PANMAX_REDUCTION_MEAN || !(label_smoothing >= 0 && label_smoothing <= 1)) {
+        return PANMAX_ERR_ARGUMENT;
+    }
+    const pm_isa_table *t;
+    int32_t st = pm_check_isa(isa, &t);
+    if (st) {
+        return st;
+    }
+    int64_t count = rows;
+    if (labels) {
+        count = 0;
+        for (int64_t r = 0; r < rows; r++) {
+            if (labels[r] == ignore_index) {
+                continue;
+            }
+            if (labels[r] < 0 || labels[r] >= cols) {
+                return PANMAX_ERR_ARGUMENT;
+            }
+            count++;
+        }
+    }
+
+    const PM_KT *kt = &t->PM_S;
+    const int64_t n = cols;
+    const double ls = (double)label_smoothing;
+    const double keep = 1.0 - ls;       /* weight of the given target */
+    const double spread = ls / (double)n; /* what smoothing adds to every class */
+    /* MEAN divides every gradient by the number of counted rows. */
+    const double gscale = reduction == PANMAX_REDUCTION_MEAN && count > 0 ? 1.0 / (double)count : 1.0;
+    double total = 0.0;
+
+    for (int64_t r = 0; r < rows; r++) {
+        const PM_T *z = logits + r * x_stride;
+        PM_T *g = grad ? grad + r * grad_stride : NULL;
+        const PM_T *tr = target ? target + r * target_stride : NULL;
+        if (labels && labels[r] == ignore_index) {
+            if (g) {
+                PM_FN(pm_fill)(g, n, (PM_T)0);
+            }
+            if (reduction == PANMAX_REDUCTION_NONE) {
+                loss[r] = 0;
+            }
+            continue;
+        }
+
+        /* Everything read from z happens before g (possibly == z) is written. */
+        const int64_t y = labels ? labels[r] : -1;
+        double t_sum, tz_sum; /* sum(t), sum(t * z) of the smoothed target */
+        {
+            double sz = ls > 0 ? kt->sum(z, n) : 0.0;
+            double given_tz, given_t;
+            if (labels) {
+                given_t = 1.0;
+                given_tz = keep != 0 ? (double)z[y] : 0.0;
+            } else {
+                given_t = kt->sum(tr, n);
+                given_tz = keep != 0 ? PM_FN(pm_dot_skip0)(kt, tr, z, n) : 0.0;
+            }
+            t_sum = keep * given_t + ls;
+            tz_sum = (keep != 0 ? keep * given_tz : 0.0) + (ls > 0 ? spread * sz : 0.0);
+        }
+
+        PM_T m = kt->rmax(z, n);
+        int64_t kinf;
+        enum pm_row_kind kind = PM_FN(pm_classify)(z, n, m, &kinf);
+        double sum = 1.0, row_loss;
+        if (kind == PM_ROW_FINITE) {
+            sum = g ? kt->expsum_store(z, g, n, m, (PM_T)1) : kt->expsum(z, n, m, (PM_T)1);
+            if (isnan(sum)) {
+                kind = PM_ROW_NAN;
+            }
+        }
+        switch (kind) {
+        case PM_ROW_FINITE:
+            row_loss = t_sum * ((double)m + log(sum)) - tz_sum;
+            break;
+        case PM_ROW_EMPTY:
+            row_loss = t_sum * -INFINITY - tz_sum; /* NaN unless the target weights nothing */
+            if (g) {
+                PM_FN(pm_fill)(g, n, (PM_T)0);
+            }
+            break;
+        case PM_ROW_PINF:
+            row_loss = NAN;
+            if (g) {
+                PM_FN(pm_special_row)(kind, z, g, n, kinf, 0);
+            }
+            break;
+        case PM_ROW_NAN:
+        default:
+            row_loss = NAN;
+            if (g) {
+                PM_FN(pm_fill)(g, n, PM_NAN);
+            }
+            break;
+        }
+
+        if (g && kind != PM_ROW_NAN) {
+            /* g holds e with softmax = e / sum; make it (p * sum(t) - t) * gscale. */
+            if (labels) {
+                kt->shiftscale(g, g, n, (PM_T)0, (PM_T)(gscale / sum), (PM_T)(gscale * spread));
+                g[y] -= (PM_T)(gscale * keep);
+            } else {
+                kt->axpbyc(g, tr, g, n, (PM_T)(gscale * t_sum / sum), (PM_T)(gscale * keep),
+                           (PM_T)(gscale * spread));
+            }
+        }
+        if (reduction == PANMAX_REDUCTION_NONE) {
+            loss[r] = (PM_T)row_loss;
+        } else {
+            total += row_loss;
+        }
+    }
+    if (reduction == PANMAX_REDUCTION_SUM) {
+        loss[0] = (PM_T)total;
+    } else if (reduction == PANMAX_REDUCTION_MEAN) {
+        loss[0] = count > 0 ? (PM_T)(total / (double)count) : PM_NAN;
+    }
+    return PANMAX_OK;
+}
+
+#undef PM_BLAS
+#undef PM_BLAS_PREFIX_f32
+#undef PM_BLAS_PREFIX_f64
+#undef PM_CAT_
+#undef PM_CAT
+#undef PM_FN
+#undef PM_PUB
+#undef PM_KT
+#undef PM_ES
+#undef PM_INF
+#undef PM_NAN
