@@ -460,7 +460,6 @@ public final class Panmax {
         Objects.requireNonNull(x, "x");
         Objects.requireNonNull(jac, "jac");
         Check.shape(rows, cols);
-        long xSpan = Check.matrix("x", x, xo, xs, rows, cols, e, false, false);
         long nn;
         try {
             nn = Math.multiplyExact(cols, cols);
@@ -468,6 +467,7 @@ public final class Panmax {
         } catch (ArithmeticException ex) {
             throw new IllegalArgumentException("jac: " + rows + " x " + cols + " x " + cols + " elements overflow a long", ex);
         }
+        long xSpan = Check.matrix("x", x, xo, xs, rows, cols, e, false, false);
         long jSpan = Check.matrix("jac", jac, jo, nn, rows, nn, e, true, false);
         Check.noOverlap("jac", jac, jo, nn, jSpan, "x", x, xo, xs, xSpan, e, e, false);
         if ((flags & ~(LOG | FROM_LOGITS)) != 0) {
