@@ -20,6 +20,7 @@ public final class Backends {
         all.addAll(NativeBackends.kernels());
         if (JavaVectorSupport.available()) {
             all.add(JavaVectorSupport.create());
+            all.add(JavaVectorSupport.createAlternative());
         }
         all.add(new JavaScalarKernels());
         return List.copyOf(all);

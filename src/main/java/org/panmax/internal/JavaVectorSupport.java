@@ -1,0 +1,32 @@
+package org.panmax.internal;
+
+/**
+ * Guards the Vector API backend: {@code jdk.incubator.vector} is an incubator module that is only present
+ * when the JVM was started with {@code --add-modules jdk.incubator.vector} (or the module path resolves
+ * it). {@link JavaVectorKernels} is touched only after {@link #available()} said yes, so its classes never
+ * load without the module.
+ */
+public final class JavaVectorSupport {
+    private JavaVectorSupport() {}
+
+    /** True if the Vector API module is in the boot layer. */
+    public static boolean available() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
+
+    /** Why the Vector API backend is absent, or null if present. */
+    public static String unavailableReason() {
+        return available() ? null : "module jdk.incubator.vector is not in the boot layer (start the JVM with "
+                + "--add-modules jdk.incubator.vector)";
+    }
+
+    /** The default Vector API backend ("java-vector": the faster exp variant on this JDK). */
+    public static Kernels create() {
+        return new JavaVectorKernels(JavaVectorKernels.Exp.POLYNOMIAL);
+    }
+
+    /** The other exp variant, for the benchmarks. */
+    public static Kernels createAlternative() {
+        return new JavaVectorKernels(JavaVectorKernels.Exp.LIBRARY);
+    }
+}
