@@ -1,0 +1,573 @@
+/*
+ * AVX2 + FMA kernels (compiled with -mavx2 -mfma for this file only; dispatch.c calls
+ * pm_fill_table__avx2 only after CPUID and XCR0 said the CPU and OS support AVX2/FMA/YMM).
+ *
+ * exp: exp(t) = 2^k * e^r with k = round(t * log2(e)) and r = t - k*ln2 (ln2 split in a part
+ * whose product with k is exact and a remainder, Cody & Waite). e^r on |r| <= ln2/2 is, for float,
+ * 1 + r + r^2 * P(r) with the minimax P of Cephes expf.c (S. L. Moshier, < 1 ulp) and, for double,
+ * the Taylor series to degree 13 (truncation < 2^-57 relative). 2^k is built by adding k to the
+ * exponent field. t below the smallest normal result (-87.33 / -708.39) gives +0 (kernels.h allows
+ * the flush), t = -inf gives +0, NaN stays NaN: max(MIN, t) returns t when t is NaN (VMAXPS returns
+ * its second operand on NaN).
+ *
+ * Tails: the last n % width elements go through VMASKMOV with a mask from a sliding table, so no
+ * byte outside [x, x + n) is read or written (masked-off lanes never fault).
+ *
+ * Sums: four exp vectors are added pairwise in float (2 roundings of relative 2^-24) and the result
+ * is widened to double and accumulated there, so a float row of any length keeps its sum within ~1 ulp.
+ */
+#include <immintrin.h>
+#include <math.h>
+#include <stdint.h>
+
+#include "kernels.h"
+
+/* ---- masks for tails --------------------------------------------------------------------------- */
+
+static const int32_t pm_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+/* First `rem` (0..8) lanes set. */
+static inline __m256i pm_mask_ps(int64_t rem)
+{
+    return _mm256_loadu_si256((const __m256i *)(pm_mask_table + 8 - rem));
+}
+
+/* First `rem` (0..4) double lanes set (each lane = two int32 entries). */
+static inline __m256i pm_mask_pd(int64_t rem)
+{
+    return _mm256_loadu_si256((const __m256i *)(pm_mask_table + 8 - 2 * rem));
+}
+
+/* ---- float exp -------------------------------------------------------------------------------- */
+
+#define PM_F32_LOG2E 0x1.715476p+0f
+#define PM_F32_LN2_HI 0.693359375f      /* 0x1.63p-1: 9 significant bits, k * LN2_HI exact */
+#define PM_F32_LN2_LO -2.12194440e-4f  /* ln2 - LN2_HI (Cephes C2) */
+#define PM_F32_MIN_T -0x1.5d589ep+6f   /* -87.33654: exp of it is FLT_MIN */
+/* Cephes expf.c coefficients of P, highest degree first. */
+#define PM_F32_P0 1.9875691500E-4f
+#define PM_F32_P1 1.3981999507E-3f
+#define PM_F32_P2 8.3334519073E-3f
+#define PM_F32_P3 4.1665795894E-2f
+#define PM_F32_P4 1.6666665459E-1f
+#define PM_F32_P5 5.0000001201E-1f
+
+/* e^r for |r| <= ln2/2, rounded once at the final 1 + (...). */
+static inline __m256 pm_expr_ps(__m256 r)
+{
+    __m256 p = _mm256_set1_ps(PM_F32_P0);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(PM_F32_P1));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(PM_F32_P2));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(PM_F32_P3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(PM_F32_P4));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(PM_F32_P5));
+    __m256 r2 = _mm256_mul_ps(r, r);
+    return _mm256_add_ps(_mm256_fmadd_ps(p, r2, r), _mm256_set1_ps(1.0f));
+}
+
+/* 2^k for integral k in [-126, 0] (k is a float holding an integer). */
+static inline __m256 pm_pow2_ps(__m256 k)
+{
+    __m256i ki = _mm256_cvtps_epi32(k);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(ki, _mm256_set1_epi32(127)), 23));
+}
+
+/* exp(t) for t <= 0 or NaN; lo is an extra low-order part added to t inside the reduction. */
+static inline __m256 pm_exp2parts_ps(__m256 t, __m256 lo)
+{
+    const __m256 min_t = _mm256_set1_ps(PM_F32_MIN_T);
+    __m256 under = _mm256_cmp_ps(t, min_t, _CMP_LT_OQ); /* false for NaN */
+    __m256 tc = _mm256_max_ps(min_t, t);               /* NaN -> t (second operand) */
+    __m256 k = _mm256_round_ps(_mm256_mul_ps(tc, _mm256_set1_ps(PM_F32_LOG2E)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_HI), tc); /* exact (Sterbenz) */
+    r = _mm256_add_ps(r, _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_LO), lo));
+    __m256 e = _mm256_mul_ps(pm_expr_ps(r), pm_pow2_ps(k));
+    return _mm256_andnot_ps(under, e);
+}
+
+static inline __m256 pm_exp_ps(__m256 t)
+{
+    return pm_exp2parts_ps(t, _mm256_setzero_ps());
+}
+
+/* Adds four float vectors pairwise, widened to double, into acc0/acc1. */
+static inline void pm_acc4_ps(__m256d *acc0, __m256d *acc1, __m256 a, __m256 b, __m256 c, __m256 d)
+{
+    __m256 s = _mm256_add_ps(_mm256_add_ps(a, b), _mm256_add_ps(c, d));
+    *acc0 = _mm256_add_pd(*acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(s)));
+    *acc1 = _mm256_add_pd(*acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(s, 1)));
+}
+
+static inline void pm_acc1_ps(__m256d *acc0, __m256d *acc1, __m256 s)
+{
+    *acc0 = _mm256_add_pd(*acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(s)));
+    *acc1 = _mm256_add_pd(*acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(s, 1)));
+}
+
+static inline double pm_hsum_pd(__m256d v)
+{
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+
+/* ---- float kernels ------------------------------------------------------------------------------- */
+
+static float pm_rmax_f32__avx2(const float *x, int64_t n)
+{
+    /* VMAXPS(a, b) returns b when either is NaN: with the accumulator as b, NaN entries are
+     * skipped (kernels.h allows it; the driver classifies the row). */
+    __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0, m2 = m0, m3 = m0;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        m0 = _mm256_max_ps(_mm256_loadu_ps(x + i), m0);
+        m1 = _mm256_max_ps(_mm256_loadu_ps(x + i + 8), m1);
+        m2 = _mm256_max_ps(_mm256_loadu_ps(x + i + 16), m2);
+        m3 = _mm256_max_ps(_mm256_loadu_ps(x + i + 24), m3);
+    }
+    for (; i + 8 <= n; i += 8) {
+        m0 = _mm256_max_ps(_mm256_loadu_ps(x + i), m0);
+    }
+    if (i < n) {
+        __m256i mask = pm_mask_ps(n - i);
+        __m256 v = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_maskload_ps(x + i, mask),
+                                    _mm256_castsi256_ps(mask));
+        m1 = _mm256_max_ps(v, m1);
+    }
+    __m256 m = _mm256_max_ps(_mm256_max_ps(m0, m1), _mm256_max_ps(m2, m3));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+    return _mm_cvtss_f32(h);
+}
+
+static inline __m256 pm_t_ps(const float *x, __m256 m, __m256 s)
+{
+    return _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x), m), s);
+}
+
+static double pm_expsum_store_f32__avx2(const float *x, float *y, int64_t n, float m, float s)
+{
+    const __m256 vm = _mm256_set1_ps(m), vs = _mm256_set1_ps(s);
+    __m256d acc0 = _mm256_setzero_pd(), acc1 = acc0;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 e0 = pm_exp_ps(pm_t_ps(x + i, vm, vs));
+        __m256 e1 = pm_exp_ps(pm_t_ps(x + i + 8, vm, vs));
+        __m256 e2 = pm_exp_ps(pm_t_ps(x + i + 16, vm, vs));
+        __m256 e3 = pm_exp_ps(pm_t_ps(x + i + 24, vm, vs));
+        _mm256_storeu_ps(y + i, e0);
+        _mm256_storeu_ps(y + i + 8, e1);
+        _mm256_storeu_ps(y + i + 16, e2);
+        _mm256_storeu_ps(y + i + 24, e3);
+        pm_acc4_ps(&acc0, &acc1, e0, e1, e2, e3);
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256 e = pm_exp_ps(pm_t_ps(x + i, vm, vs));
+        _mm256_storeu_ps(y + i, e);
+        pm_acc1_ps(&acc0, &acc1, e);
+    }
+    if (i < n) {
+        __m256i mask = pm_mask_ps(n - i);
+        __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, mask), vm), vs);
+        __m256 e = _mm256_and_ps(pm_exp_ps(t), _mm256_castsi256_ps(mask));
+        _mm256_maskstore_ps(y + i, mask, e);
+        pm_acc1_ps(&acc0, &acc1, e);
+    }
+    return pm_hsum_pd(_mm256_add_pd(acc0, acc1));
+}
+
+static double pm_expsum_f32__avx2(const float *x, int64_t n, float m, float s)
+{
+    const __m256 vm = _mm256_set1_ps(m), vs = _mm256_set1_ps(s);
+    __m256d acc0 = _mm256_setzero_pd(), acc1 = acc0;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        pm_acc4_ps(&acc0, &acc1, pm_exp_ps(pm_t_ps(x + i, vm, vs)), pm_exp_ps(pm_t_ps(x + i + 8, vm, vs)),
+                   pm_exp_ps(pm_t_ps(x + i + 16, vm, vs)), pm_exp_ps(pm_t_ps(x + i + 24, vm, vs)));
+    }
+    for (; i + 8 <= n; i += 8) {
+        pm_acc1_ps(&acc0, &acc1, pm_exp_ps(pm_t_ps(x + i, vm, vs)));
+    }
+    if (i < n) {
+        __m256i mask = pm_mask_ps(n - i);
+        __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, mask), vm), vs);
+        pm_acc1_ps(&acc0, &acc1, _mm256_and_ps(pm_exp_ps(t), _mm256_castsi256_ps(mask)));
+    }
+    return pm_hsum_pd(_mm256_add_pd(acc0, acc1));
+}
+
+static void pm_expscale_f32__avx2(const float *x, float *y, int64_t n, float m, float s, float c)
+{
+    const __m256 vm = _mm256_set1_ps(m), vs = _mm256_set1_ps(s), vc = _mm256_set1_ps(c);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(pm_exp_ps(pm_t_ps(x + i, vm, vs)), vc));
+    }
+    if (i < n) {
+        __m256i mask = pm_mask_ps(n - i);
+        __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, mask), vm), vs);
+        _mm256_maskstore_ps(y + i, mask, _mm256_mul_ps(pm_exp_ps(t), vc));
+    }
+}
+
+static void pm_scale_f32__avx2(const float *x, float *y, int64_t n, float c)
+{
+    const __m256 vc = _mm256_set1_ps(c);
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 a = _mm256_mul_ps(_mm256_loadu_ps(x + i), vc);
+        __m256 b = _mm256_mul_ps(_mm256_loadu_ps(x + i + 8), vc);
+        __m256 d = _mm256_mul_ps(_mm256_loadu_ps(x + i + 16), vc);
+        __m256 e = _mm256_mul_ps(_mm256_loadu_ps(x + i + 24), vc);
+        _mm256_storeu_ps(y + i, a);
+        _mm256_storeu_ps(y + i + 8, b);
+        _mm256_storeu_ps(y + i + 16, d);
+        _mm256_storeu_ps(y + i + 24, e);
+    }
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vc));
+    }
+    if (i < n) {
+        __m256i mask = pm_mask_ps(n - i);
+        _mm256_maskstore_ps(y + i, mask, _mm256_mul_ps(_mm256_maskload_ps(x + i, mask), vc));
+    }
+}
+
+static void pm_shiftscale_f32__avx2(const float *x, float *y, int64_t n, float m, float s, float c)
+{
+    const __m256 vm = _mm256_set1_ps(m), vs = _mm256_set1_ps(s), vc = _mm256_set1_ps(c);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(y + i, _mm256_sub_ps(pm_t_ps(x + i, vm, vs), vc));
+    }
+    if (i < n) {
+        __m256i mask = pm_mask_ps(n - i);
+        __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, mask), vm), vs);
+        _mm256_maskstore_ps(y + i, mask, _mm256_sub_ps(t, vc));
+    }
+}
+
+static double pm_sum_f32__avx2(const float *x, int64_t n)
+{
+    __m256d a0 = _mm256_setzero_pd(), a1 = a0;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        pm_acc1_ps(&a0, &a1, _mm256_loadu_ps(x + i)); /* float -> double exactly */
+    }
+    if (i < n) {
+        pm_acc1_ps(&a0, &a1, _mm256_maskload_ps(x + i, pm_mask_ps(n - i)));
+    }
+    return pm_hsum_pd(_mm256_add_pd(a0, a1));
+}
+
+/* Products of floats are exact in double: widen both, multiply-add in double. */
+static double pm_dot_f32__avx2(const float *a, const float *b, int64_t n)
+{
+    __m256d s0 = _mm256_setzero_pd(), s1 = s0;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 va = _mm256_loadu_ps(a + i), vb = _mm256_loadu_ps(b + i);
+        s0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(va)),
+                             _mm256_cvtps_pd(_mm256_castps256_ps128(vb)), s0);
+        s1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(va, 1)),
+                             _mm256_cvtps_pd(_mm256_extractf128_ps(vb, 1)), s1);
+    }
+    if (i < n) {
+        __m256i mask = pm_mask_ps(n - i);
+        __m256 va = _mm256_maskload_ps(a + i, mask), vb = _mm256_maskload_ps(b + i, mask);
+        s0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(va)),
+                             _mm256_cvtps_pd(_mm256_castps256_ps128(vb)), s0);
+        s1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(va, 1)),
+                             _mm256_cvtps_pd(_mm256_extractf128_ps(vb, 1)), s1);
+    }
+    return pm_hsum_pd(_mm256_add_pd(s0, s1));
+}
+
+static void pm_submul_f32__avx2(const float *p, const float *dy, float *dx, int64_t n, float c)
+{
+    const __m256 vc = _mm256_set1_ps(c);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 d = _mm256_sub_ps(_mm256_loadu_ps(dy + i), vc);
+        _mm256_storeu_ps(dx + i, _mm256_mul_ps(_mm256_loadu_ps(p + i), d));
+    }
+    if (i < n) {
+        __m256i mask = pm_mask_ps(n - i);
+        __m256 d = _mm256_sub_ps(_mm256_maskload_ps(dy + i, mask), vc);
+        _mm256_maskstore_ps(dx + i, mask, _mm256_mul_ps(_mm256_maskload_ps(p + i, mask), d));
+    }
+}
+
+static void pm_subexp_f32__avx2(const float *a, const float *dy, float *dx, int64_t n, float c)
+{
+    const __m256 vc = _mm256_set1_ps(c);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 e = pm_exp_ps(_mm256_loadu_ps(a + i));
+        _mm256_storeu_ps(dx + i, _mm256_fnmadd_ps(e, vc, _mm256_loadu_ps(dy + i)));
+    }
+    if (i < n) {
+        __m256i mask = pm_mask_ps(n - i);
+        __m256 e = pm_exp_ps(_mm256_maskload_ps(a + i, mask));
+        _mm256_maskstore_ps(dx + i, mask, _mm256_fnmadd_ps(e, vc, _mm256_maskload_ps(dy + i, mask)));
+    }
+}
+
+/*
+ * EXACT mode. d = x - m is carried as the unevaluated pair (d_hi, d_lo) from TwoSum (Knuth), then
+ * multiplied by s keeping the pair (FMA gives the product's rounding error exactly), so the
+ * rounding of x - m never reaches exp.
+ */
+static inline void pm_exact_t_ps(__m256 x, __m256 negm, __m256 s, __m256 *hi, __m256 *lo)
+{
+    __m256 d = _mm256_add_ps(x, negm);
+    __m256 bb = _mm256_sub_ps(d, x);
+    __m256 dlo = _mm256_add_ps(_mm256_sub_ps(x, _mm256_sub_ps(d, bb)), _mm256_sub_ps(negm, bb));
+    __m256 p = _mm256_mul_ps(d, s);
+    *lo = _mm256_fmadd_ps(dlo, s, _mm256_fmsub_ps(d, s, p));
+    *hi = p;
+}
+
+static double pm_expsum_exact_f32__avx2(const float *x, int64_t n, float m, float s)
+{
+    const __m256 negm = _mm256_set1_ps(-m), vs = _mm256_set1_ps(s);
+    __m256d acc0 = _mm256_setzero_pd(), acc1 = acc0;
+    int64_t i = 0;
+    for (; i < n; i += 8) {
+        __m256i mask = pm_mask_ps(n - i < 8 ? n - i : 8);
+        __m256 v = n - i >= 8 ? _mm256_loadu_ps(x + i) : _mm256_maskload_ps(x + i, mask);
+        __m256 hi, lo;
+        pm_exact_t_ps(v, negm, vs, &hi, &lo);
+        __m256 e = _mm256_and_ps(pm_exp2parts_ps(hi, lo), _mm256_castsi256_ps(mask));
+        pm_acc1_ps(&acc0, &acc1, e);
+    }
+    return pm_hsum_pd(_mm256_add_pd(acc0, acc1));
+}
+
+static void pm_exp_exact_f32__avx2(const float *x, float *y, int64_t n, float m, float s, double lse)
+{
+    const __m256 negm = _mm256_set1_ps(-m), vs = _mm256_set1_ps(s);
+    const float lse_hi = (float)lse;
+    const __m256 neg_lse_hi = _mm256_set1_ps(-lse_hi);
+    const __m256 neg_lse_lo = _mm256_set1_ps((float)(-(lse - (double)lse_hi)));
+    int64_t i = 0;
+    for (; i < n; i += 8) {
+        int64_t rem = n - i < 8 ? n - i : 8;
+        __m256i mask = pm_mask_ps(rem);
+        __m256 v = rem == 8 ? _mm256_loadu_ps(x + i) : _mm256_maskload_ps(x + i, mask);
+        __m256 hi, lo;
+        pm_exact_t_ps(v, negm, vs, &hi, &lo);
+        /* (hi + lo) - lse as a pair: TwoSum(hi, -lse_hi), the rest folded into the low part. */
+        __m256 a = _mm256_add_ps(hi, neg_lse_hi);
+        __m256 bb = _mm256_sub_ps(a, hi);
+        __m256 alo = _mm256_add_ps(_mm256_sub_ps(hi, _mm256_sub_ps(a, bb)), _mm256_sub_ps(neg_lse_hi, bb));
+        __m256 e = pm_exp2parts_ps(a, _mm256_add_ps(alo, _mm256_add_ps(lo, neg_lse_lo)));
+        if (rem == 8) {
+            _mm256_storeu_ps(y + i, e);
+        } else {
+            _mm256_maskstore_ps(y + i, mask, e);
+        }
+    }
+}
+
+/* ---- double exp ------------------------------------------------------------------------------- */
+
+#define PM_F64_LOG2E 0x1.71547652b82fep+0
+#define PM_F64_LN2_HI 0x1.62e42fee00000p-1 /* 32 significant bits: k * LN2_HI exact for |k| < 2^21 */
+#define PM_F64_LN2_LO 0x1.a39ef35793c76p-33
+#define PM_F64_MIN_T -0x1.6232bdd7abcd2p+9 /* -708.3964: exp of it is DBL_MIN */
+#define PM_F64_ROUND 0x1.8p52             /* adding it rounds a |v| < 2^51 to an integer */
+
+static inline __m256d pm_exp_pd(__m256d t)
+{
+    const __m256d min_t = _mm256_set1_pd(PM_F64_MIN_T);
+    const __m256d magic = _mm256_set1_pd(PM_F64_ROUND);
+    __m256d under = _mm256_cmp_pd(t, min_t, _CMP_LT_OQ);
+    __m256d tc = _mm256_max_pd(min_t, t);
+    __m256d kr = _mm256_add_pd(_mm256_mul_pd(tc, _mm256_set1_pd(PM_F64_LOG2E)), magic);
+    __m256d k = _mm256_sub_pd(kr, magic);
+    __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(PM_F64_LN2_HI), tc);
+    r = _mm256_fnmadd_pd(k, _mm256_set1_pd(PM_F64_LN2_LO), r);
+    /* Taylor to degree 13 (1/j!), Horner. */
+    static const double inv_fact[] = {
+        1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
+        1.0 / 40320.0,      1.0 / 5040.0,      1.0 / 720.0,      1.0 / 120.0,     1.0 / 24.0,
+        1.0 / 6.0,          0.5};
+    __m256d p = _mm256_set1_pd(inv_fact[0]);
+    for (int j = 1; j < 12; j++) {
+        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(inv_fact[j]));
+    }
+    __m256d e = _mm256_add_pd(_mm256_fmadd_pd(p, _mm256_mul_pd(r, r), r), _mm256_set1_pd(1.0));
+    /* kr's low mantissa bits hold k (two's complement): 2^k = (k + 1023) << 52. */
+    __m256i ki = _mm256_sub_epi64(_mm256_castpd_si256(kr), _mm256_castpd_si256(magic));
+    __m256d two_k = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(ki, _mm256_set1_epi64x(1023)), 52));
+    return _mm256_andnot_pd(under, _mm256_mul_pd(e, two_k));
+}
+
+/* ---- double kernels --------------------------------------------------------------------------- */
+
+static double pm_rmax_f64__avx2(const double *x, int64_t n)
+{
+    __m256d m0 = _mm256_set1_pd(-INFINITY), m1 = m0;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        m0 = _mm256_max_pd(_mm256_loadu_pd(x + i), m0);
+        m1 = _mm256_max_pd(_mm256_loadu_pd(x + i + 4), m1);
+    }
+    for (; i + 4 <= n; i += 4) {
+        m0 = _mm256_max_pd(_mm256_loadu_pd(x + i), m0);
+    }
+    if (i < n) {
+        __m256i mask = pm_mask_pd(n - i);
+        __m256d v = _mm256_blendv_pd(_mm256_set1_pd(-INFINITY), _mm256_maskload_pd(x + i, mask),
+                                     _mm256_castsi256_pd(mask));
+        m1 = _mm256_max_pd(v, m1);
+    }
+    __m256d m = _mm256_max_pd(m0, m1);
+    __m128d h = _mm_max_pd(_mm256_castpd256_pd128(m), _mm256_extractf128_pd(m, 1));
+    h = _mm_max_sd(h, _mm_unpackhi_pd(h, h));
+    return _mm_cvtsd_f64(h);
+}
+
+static inline __m256d pm_t_pd(const double *x, __m256d m, __m256d s)
+{
+    return _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(x), m), s);
+}
+
+static double pm_expsum_store_f64__avx2(const double *x, double *y, int64_t n, double m, double s)
+{
+    const __m256d vm = _mm256_set1_pd(m), vs = _mm256_set1_pd(s);
+    __m256d a0 = _mm256_setzero_pd(), a1 = a0;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256d e0 = pm_exp_pd(pm_t_pd(x + i, vm, vs));
+        __m256d e1 = pm_exp_pd(pm_t_pd(x + i + 4, vm, vs));
+        _mm256_storeu_pd(y + i, e0);
+        _mm256_storeu_pd(y + i + 4, e1);
+        a0 = _mm256_add_pd(a0, e0);
+        a1 = _mm256_add_pd(a1, e1);
+    }
+    for (; i < n; i += 4) {
+        int64_t rem = n - i < 4 ? n - i : 4;
+        __m256i mask = pm_mask_pd(rem);
+        __m256d t = _mm256_mul_pd(_mm256_sub_pd(_mm256_maskload_pd(x + i, mask), vm), vs);
+        __m256d e = _mm256_and_pd(pm_exp_pd(t), _mm256_castsi256_pd(mask));
+        _mm256_maskstore_pd(y + i, mask, e);
+        a0 = _mm256_add_pd(a0, e);
+    }
+    return pm_hsum_pd(_mm256_add_pd(a0, a1));
+}
+
+static double pm_expsum_f64__avx2(const double *x, int64_t n, double m, double s)
+{
+    const __m256d vm = _mm256_set1_pd(m), vs = _mm256_set1_pd(s);
+    __m256d a0 = _mm256_setzero_pd(), a1 = a0;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        a0 = _mm256_add_pd(a0, pm_exp_pd(pm_t_pd(x + i, vm, vs)));
+        a1 = _mm256_add_pd(a1, pm_exp_pd(pm_t_pd(x + i + 4, vm, vs)));
+    }
+    for (; i < n; i += 4) {
+        int64_t rem = n - i < 4 ? n - i : 4;
+        __m256i mask = pm_mask_pd(rem);
+        __m256d t = _mm256_mul_pd(_mm256_sub_pd(_mm256_maskload_pd(x + i, mask), vm), vs);
+        a0 = _mm256_add_pd(a0, _mm256_and_pd(pm_exp_pd(t), _mm256_castsi256_pd(mask)));
+    }
+    return pm_hsum_pd(_mm256_add_pd(a0, a1));
+}
+
+static void pm_expscale_f64__avx2(const double *x, double *y, int64_t n, double m, double s, double c)
+{
+    const __m256d vm = _mm256_set1_pd(m), vs = _mm256_set1_pd(s), vc = _mm256_set1_pd(c);
+    for (int64_t i = 0; i < n; i += 4) {
+        int64_t rem = n - i < 4 ? n - i : 4;
+        __m256i mask = pm_mask_pd(rem);
+        __m256d t = _mm256_mul_pd(_mm256_sub_pd(_mm256_maskload_pd(x + i, mask), vm), vs);
+        _mm256_maskstore_pd(y + i, mask, _mm256_mul_pd(pm_exp_pd(t), vc));
+    }
+}
+
+static void pm_scale_f64__avx2(const double *x, double *y, int64_t n, double c)
+{
+    const __m256d vc = _mm256_set1_pd(c);
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        _mm256_storeu_pd(y + i, _mm256_mul_pd(_mm256_loadu_pd(x + i), vc));
+    }
+    if (i < n) {
+        __m256i mask = pm_mask_pd(n - i);
+        _mm256_maskstore_pd(y + i, mask, _mm256_mul_pd(_mm256_maskload_pd(x + i, mask), vc));
+    }
+}
+
+static void pm_shiftscale_f64__avx2(const double *x, double *y, int64_t n, double m, double s, double c)
+{
+    const __m256d vm = _mm256_set1_pd(m), vs = _mm256_set1_pd(s), vc = _mm256_set1_pd(c);
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        _mm256_storeu_pd(y + i, _mm256_sub_pd(pm_t_pd(x + i, vm, vs), vc));
+    }
+    if (i < n) {
+        __m256i mask = pm_mask_pd(n - i);
+        __m256d t = _mm256_mul_pd(_mm256_sub_pd(_mm256_maskload_pd(x + i, mask), vm), vs);
+        _mm256_maskstore_pd(y + i, mask, _mm256_sub_pd(t, vc));
+    }
+}
+
+static double pm_dot_f64__avx2(const double *a, const double *b, int64_t n)
+{
+    __m256d s0 = _mm256_setzero_pd(), s1 = s0;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        s0 = _mm256_fmadd_pd(_mm256_loadu_pd(a + i), _mm256_loadu_pd(b + i), s0);
+        s1 = _mm256_fmadd_pd(_mm256_loadu_pd(a + i + 4), _mm256_loadu_pd(b + i + 4), s1);
+    }
+    for (; i < n; i += 4) {
+        __m256i mask = pm_mask_pd(n - i < 4 ? n - i : 4);
+        s0 = _mm256_fmadd_pd(_mm256_maskload_pd(a + i, mask), _mm256_maskload_pd(b + i, mask), s0);
+    }
+    return pm_hsum_pd(_mm256_add_pd(s0, s1));
+}
+
+static void pm_submul_f64__avx2(const double *p, const double *dy, double *dx, int64_t n, double c)
+{
+    const __m256d vc = _mm256_set1_pd(c);
+    for (int64_t i = 0; i < n; i += 4) {
+        int64_t rem = n - i < 4 ? n - i : 4;
+        __m256i mask = pm_mask_pd(rem);
+        __m256d d = _mm256_sub_pd(_mm256_maskload_pd(dy + i, mask), vc);
+        _mm256_maskstore_pd(dx + i, mask, _mm256_mul_pd(_mm256_maskload_pd(p + i, mask), d));
+    }
+}
+
+/* ---- the table ---------------------------------------------------------------------------------- */
+
+void pm_fill_table__avx2(pm_isa_table *t)
+{
+    /* Slots not listed keep the kernel already there (scalar): they are not on hot paths
+     * (sum and dotexp of the backward passes' setup, axpbyc of soft-target cross-entropy,
+     * the f64 exact kernels). */
+    t->name = "avx2";
+    t->f32.rmax = pm_rmax_f32__avx2;
+    t->f32.expsum_store = pm_expsum_store_f32__avx2;
+    t->f32.expsum = pm_expsum_f32__avx2;
+    t->f32.expscale = pm_expscale_f32__avx2;
+    t->f32.scale = pm_scale_f32__avx2;
+    t->f32.shiftscale = pm_shiftscale_f32__avx2;
+    t->f32.sum = pm_sum_f32__avx2;
+    t->f32.dot = pm_dot_f32__avx2;
+    t->f32.submul = pm_submul_f32__avx2;
+    t->f32.subexp = pm_subexp_f32__avx2;
+    t->f32.expsum_exact = pm_expsum_exact_f32__avx2;
+    t->f32.exp_exact = pm_exp_exact_f32__avx2;
+
+    t->f64.rmax = pm_rmax_f64__avx2;
+    t->f64.expsum_store = pm_expsum_store_f64__avx2;
+    t->f64.expsum = pm_expsum_f64__avx2;
+    t->f64.expscale = pm_expscale_f64__avx2;
+    t->f64.scale = pm_scale_f64__avx2;
+    t->f64.shiftscale = pm_shiftscale_f64__avx2;
+    t->f64.dot = pm_dot_f64__avx2;
+    t->f64.submul = pm_submul_f64__avx2;
+}
