@@ -86,9 +86,36 @@ static inline __m256 pm_exp2parts_ps(__m256 t, __m256 lo)
     return _mm256_andnot_ps(under, e);
 }
 
+/*
+ * The default (fast) exp: the same Cody-Waite reduction, but k and 2^k come from one FMA with
+ * the magic constant 0x1.8p23 + 127 (the rounded k + 127 lands in the low mantissa bits, and a left
+ * shift by 23 moves it into the exponent field), and e^r uses a degree-5 minimax polynomial,
+ * 1 + r (c1 + r (c2 + r (c3 + r (c4 + r c5)))), with the coefficients of XNNPACK's f32 "rr2-p5"
+ * exp kernels (numbers only; max error about 1.5 ulp over the reduced range). No clamp is needed:
+ * lanes below MIN_T are zeroed, NaN flows through the arithmetic.
+ */
+#define PM_F32_MAGIC_BIAS 0x1.8000FEp23f /* 0x1.8p23 + 127 */
+#define PM_F32_C5 0x1.0F9F9Cp-7f
+#define PM_F32_C4 0x1.573A1Ap-5f
+#define PM_F32_C3 0x1.555A80p-3f
+#define PM_F32_C2 0x1.FFFDC6p-2f
+#define PM_F32_C1 0x1.FFFFF6p-1f
+
 static inline __m256 pm_exp_ps(__m256 t)
 {
-    return pm_exp2parts_ps(t, _mm256_setzero_ps());
+    const __m256 magic = _mm256_set1_ps(PM_F32_MAGIC_BIAS);
+    __m256 under = _mm256_cmp_ps(t, _mm256_set1_ps(PM_F32_MIN_T), _CMP_LT_OQ);
+    __m256 nk = _mm256_fmadd_ps(t, _mm256_set1_ps(PM_F32_LOG2E), magic);
+    __m256 scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(nk), 23));
+    __m256 k = _mm256_sub_ps(nk, magic);
+    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_HI), t);
+    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_LO), r);
+    __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(PM_F32_C5), r, _mm256_set1_ps(PM_F32_C4));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(PM_F32_C3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(PM_F32_C2));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(PM_F32_C1));
+    __m256 rs = _mm256_mul_ps(r, scale);
+    return _mm256_andnot_ps(under, _mm256_fmadd_ps(rs, p, scale));
 }
 
 /* Adds four float vectors pairwise, widened to double, into acc0/acc1. */
