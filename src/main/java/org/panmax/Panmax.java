@@ -54,11 +54,6 @@ public final class Panmax {
         static final Panmax INSTANCE = choose();
 
         private static Panmax choose() {
-            String isaError = NativeBackends.status().isaError();
-            if (isaError != null) {
-                throw new IllegalStateException("panmax: " + isaError + "; unset it or choose one of "
-                        + NativeBackends.status().isas());
-            }
             String wanted = System.getProperty("panmax.backend");
             if (wanted != null && !wanted.isBlank()) {
                 return backend(wanted);
@@ -69,6 +64,10 @@ public final class Panmax {
 
     /** The default backend: {@code -Dpanmax.backend} if set, else the fastest present (native first). */
     public static Panmax get() {
+        String isaError = NativeBackends.status().isaError();
+        if (isaError != null) {
+            throw new IllegalStateException(isaError + "; unset it or choose one of " + NativeBackends.status().isas());
+        }
         return Default.INSTANCE;
     }
 

@@ -272,6 +272,14 @@ public class JavaScalarKernels implements Kernels {
     public void softmaxEx(boolean f64, MemorySegment x, long xOff, long xStride, MemorySegment y, long yOff, long yStride,
                           long rows, long cols, double temperature, MemorySegment mask, long maskOff, long maskStride,
                           MemorySegment bias, long biasOff, long biasStride, int flags) {
+        softmaxExRows(f64, x, xOff, xStride, y, yOff, yStride, rows, cols, temperature, mask, maskOff, maskStride,
+                bias, biasOff, biasStride, flags);
+    }
+
+    /** softmaxEx on this instance's row kernels (computed in double here, so EXACT needs nothing more). */
+    final void softmaxExRows(boolean f64, MemorySegment x, long xOff, long xStride, MemorySegment y, long yOff, long yStride,
+                             long rows, long cols, double temperature, MemorySegment mask, long maskOff, long maskStride,
+                             MemorySegment bias, long biasOff, long biasStride, int flags) {
         double s = round(f64, 1 / round(f64, temperature));
         boolean log = (flags & FLAG_LOG) != 0;
         for (long r = 0; r < rows; r++) {

@@ -45,6 +45,18 @@ public final class JavaVectorKernels extends JavaScalarKernels {
         return name;
     }
 
+    /** EXACT rows go to the scalar code, which computes t = x - max and exp in double (one rounding). */
+    private static final JavaScalarKernels EXACT_ROWS = new JavaScalarKernels();
+
+    @Override
+    public void softmaxEx(boolean f64, MemorySegment x, long xOff, long xStride, MemorySegment y, long yOff, long yStride,
+                          long rows, long cols, double temperature, MemorySegment mask, long maskOff, long maskStride,
+                          MemorySegment bias, long biasOff, long biasStride, int flags) {
+        JavaScalarKernels impl = (flags & FLAG_EXACT) != 0 ? EXACT_ROWS : this;
+        impl.softmaxExRows(f64, x, xOff, xStride, y, yOff, yStride, rows, cols, temperature, mask, maskOff, maskStride,
+                bias, biasOff, biasStride, flags);
+    }
+
     // exp(r) ~ 1 + r + r^2 P(r) on [-ln2/2, ln2/2]; coefficients of Cephes expf.c (S. Moshier), < 1 ulp.
     private static final float P0 = 1.9875691500E-4f;
     private static final float P1 = 1.3981999507E-3f;

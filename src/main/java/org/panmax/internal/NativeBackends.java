@@ -65,11 +65,9 @@ public final class NativeBackends {
                             isas.add(name);
                             NativeKernels k = new NativeKernels(isa, "native-" + name);
                             if (isa == active) {
-                                ks.add(0, k);
-                            } else if (isa < active || active < 0) {
-                                ks.add(k);
+                                ks.add(0, k); // the active ISA (PANMAX_ISA may lower it) is the default
                             } else {
-                                ks.add(k); // above the override: listed, but not the default
+                                ks.add(k);
                             }
                         }
                     }
@@ -77,7 +75,7 @@ public final class NativeBackends {
                     status = new Status(true, origin, version, activeName, List.copyOf(isas),
                             string(panmax_cpu_features()), string(panmax_blas_info()), isaError, null);
                     kernels = List.copyOf(ks);
-                    LOG.log(isaError == null ? Level.DEBUG : Level.WARNING, "panmax: " + status.describe());
+                    LOG.log(Level.DEBUG, "panmax: " + status.describe());
                 } catch (Throwable t) {
                     status = new Status(false, null, null, null, List.of(), null, null, null, t);
                     if (mode.equals("required")) {
