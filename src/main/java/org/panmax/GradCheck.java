@@ -9,8 +9,8 @@ import java.util.function.ToDoubleFunction;
  *
  * <p>For a scalar function f and its claimed gradient g, each component is compared with
  * (f(x + h e_i) - f(x - h e_i)) / 2h, whose truncation error is O(h^2). The error of component i is
- * |g_i - fd_i| / max(|g_i|, |fd_i|, scale), where scale = 1e-3 * max_i |fd_i| (or 1e-12) keeps
- * near-zero components from dividing by zero. With h = 1e-5 (default) a correct gradient of a smooth
+ * |g_i - fd_i| / max(|g_i|, |fd_i|, scale), where scale = max(1e-3 * max_i |fd_i|, 100 ulp(max |f|) / h)
+ * keeps near-zero components (and the rounding noise of the differences) from dividing by zero. With h = 1e-5 (default) a correct gradient of a smooth
  * function typically shows errors below 1e-6; a wrong one shows errors near 1.
  *
  * <p>Vector-valued operations (softmax, log-softmax) are checked through a random projection: the VJP
@@ -57,6 +57,7 @@ public final class GradCheck {
         double[] xp = x.clone();
         double[] fd = new double[x.length];
         double fdMax = 0;
+        double fMax = Math.abs(f.applyAsDouble(xp));
         for (int i = 0; i < x.length; i++) {
             double xi = x[i];
             xp[i] = xi + step;
@@ -64,10 +65,14 @@ public final class GradCheck {
             xp[i] = xi - step;
             double down = f.applyAsDouble(xp);
             xp[i] = xi;
+            fMax = Math.max(fMax, Math.max(Math.abs(up), Math.abs(down)));
             fd[i] = (up - down) / (2 * step);
             fdMax = Math.max(fdMax, Math.abs(fd[i]));
         }
-        double scale = Math.max(1e-3 * fdMax, 1e-12);
+        // Rounding noise of a central difference is about ulp(f) / step: below 100 times that, a
+        // component is indistinguishable from 0.
+        double noise = 100 * Math.ulp(Math.max(fMax, Double.MIN_NORMAL)) / step;
+        double scale = Math.max(Math.max(1e-3 * fdMax, noise), 1e-12);
         double worst = -1;
         int at = 0;
         for (int i = 0; i < x.length; i++) {
