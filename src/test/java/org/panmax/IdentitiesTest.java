@@ -97,11 +97,11 @@ class IdentitiesTest {
             double[] v = logits(r, n, 1);
             String ctx = backend + " n=" + n + " seed=" + SEED + ": ";
             GradCheck.Result a = GradCheck.softmaxBackward(pm, z, v);
-            assertTrue(a.passes(1e-6), ctx + "softmax VJP " + a);
+            assertTrue(a.passes(1e-5), ctx + "softmax VJP " + a);
             GradCheck.Result b = GradCheck.logSoftmaxBackward(pm, z, v);
-            assertTrue(b.passes(1e-6), ctx + "log-softmax VJP " + b);
+            assertTrue(b.passes(1e-5), ctx + "log-softmax VJP " + b);
             GradCheck.Result c = GradCheck.crossEntropy(pm, z, r.nextInt(n), 0.1);
-            assertTrue(c.passes(1e-6), ctx + "cross-entropy " + c);
+            assertTrue(c.passes(1e-5), ctx + "cross-entropy " + c);
             // log-softmax JVP: J v = d/de log_softmax(z + e v) at e = 0, against a central difference
             double[] lp = new double[n];
             pm.logSoftmax(z, lp);
