@@ -1,0 +1,126 @@
+package org.panmax.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+import org.panmax.Panmax;
+import org.panmax.Reduction;
+
+/**
+ * The rest of the family through the facade on heap float[]/double[] rows: log-softmax, the softmax
+ * VJP, cross-entropy with gradient, the EXACT mode, the full Jacobian (n x n written) and J*V (n x 64).
+ * Compared with "softmax" of the same size in the same run (VJP no slower; CE <= 1.3x; exact <= 1.3x).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xms1g", "-Xmx1g"})
+public class OpsBenchmark {
+    @Param({"native-avx2"})
+    public String contender;
+
+    @Param({"softmax", "logsoftmax", "backward", "crossentropy", "exact", "jacobian", "jacmatmul"})
+    public String op;
+
+    @Param({"1024"})
+    public int n;
+
+    @Param({"f32"})
+    public String dtype;
+
+    static final int K = 64;
+
+    Panmax pm;
+    boolean f64;
+    float[] x;
+    float[] y;
+    float[] p;
+    float[] dy;
+    float[] big;
+    float[] v;
+    float[] loss = new float[1];
+    double[] xd;
+    double[] yd;
+    double[] pd;
+    double[] dyd;
+    double[] bigd;
+    double[] vd;
+    double[] lossd = new double[1];
+    final long[] labels = {3};
+
+    @Setup(Level.Trial)
+    public void setup() {
+        pm = Panmax.backend(contender);
+        f64 = dtype.equals("f64");
+        double[] z = Inputs.logits(n, 7);
+        double[] g = Inputs.logits(n, 8);
+        xd = z;
+        yd = new double[n];
+        pd = new double[n];
+        dyd = g;
+        pm.softmax(xd, pd);
+        x = Inputs.floats(z);
+        y = new float[n];
+        p = new float[n];
+        dy = Inputs.floats(g);
+        pm.softmax(x, p);
+        if (op.equals("jacobian")) {
+            big = f64 ? null : new float[n * n];
+            bigd = f64 ? new double[n * n] : null;
+        }
+        if (op.equals("jacmatmul")) {
+            v = Inputs.floats(Inputs.logits(n * K, 9));
+            vd = Inputs.logits(n * K, 9);
+            big = new float[n * K];
+            bigd = new double[n * K];
+        }
+        run();
+        if (op.equals("softmax") || op.equals("exact")) {
+            Inputs.checkSoftmax(z, f64 ? yd : Inputs.widen(y), 1, n, f64 ? 1e-12 : 1e-5, contender + " " + op);
+        }
+    }
+
+    @Benchmark
+    public Object op() {
+        return run();
+    }
+
+    Object run() {
+        if (f64) {
+            switch (op) {
+                case "softmax" -> pm.softmax(xd, yd);
+                case "logsoftmax" -> pm.logSoftmax(xd, yd);
+                case "backward" -> pm.softmaxBackward(pd, dyd, yd);
+                case "crossentropy" -> pm.crossEntropy(xd, 1, n, labels, yd, lossd, Reduction.MEAN, -100, 0);
+                case "exact" -> pm.softmaxEx(xd, 0, n, yd, 0, n, 1, n, 1.0, null, 0, 0, null, 0, 0, Panmax.EXACT);
+                case "jacobian" -> pm.jacobian(pd, bigd, 0);
+                case "jacmatmul" -> pm.jacobianMatmul(pd, vd, K, bigd, 0);
+                default -> throw new IllegalArgumentException(op);
+            }
+            return yd;
+        }
+        switch (op) {
+            case "softmax" -> pm.softmax(x, y);
+            case "logsoftmax" -> pm.logSoftmax(x, y);
+            case "backward" -> pm.softmaxBackward(p, dy, y);
+            case "crossentropy" -> pm.crossEntropy(x, 1, n, labels, y, loss, Reduction.MEAN, -100, 0f);
+            case "exact" -> pm.softmaxEx(x, 0, n, y, 0, n, 1, n, 1f, null, 0, 0, null, 0, 0, Panmax.EXACT);
+            case "jacobian" -> pm.jacobian(p, big, 0);
+            case "jacmatmul" -> pm.jacobianMatmul(p, v, K, big, 0);
+            default -> throw new IllegalArgumentException(op);
+        }
+        return y;
+    }
+}

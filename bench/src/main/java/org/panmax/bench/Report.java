@@ -1,0 +1,273 @@
+package org.panmax.bench;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * Turns JMH's JSON into bench/REPORT.md (median ns/op, ratios to Java scalar and to the best Java
+ * Vector API contender, elements/ns, % of the copy floor, B/op, and the issue's targets with a verdict)
+ * and bench/chart.png (softmax throughput against n, log axes, one line per contender).
+ *
+ * <p>Usage: Report a.json[,b.json...] REPORT.md chart.png "header line"...
+ */
+public final class Report {
+    private Report() {}
+
+    record Row(String bench, Map<String, String> params, double median, double error, double allocPerOp) {
+        String p(String k) {
+            return params.getOrDefault(k, "");
+        }
+    }
+
+    public static void main(String[] args) throws IOException {
+        JsonArray all = new JsonArray();
+        for (String f : args[0].split(",")) {
+            all.addAll(JsonParser.parseString(Files.readString(Path.of(f))).getAsJsonArray());
+        }
+        List<Row> rows = new ArrayList<>();
+        for (JsonElement e : all) {
+            JsonObject o = e.getAsJsonObject();
+            String bench = o.get("benchmark").getAsString().replace("org.panmax.bench.", "");
+            Map<String, String> params = new TreeMap<>();
+            if (o.has("params")) {
+                o.getAsJsonObject("params").entrySet().forEach(en -> params.put(en.getKey(), en.getValue().getAsString()));
+            }
+            JsonObject pm = o.getAsJsonObject("primaryMetric");
+            double median = pm.getAsJsonObject("scorePercentiles").get("50.0").getAsDouble();
+            double err = pm.get("scoreError").isJsonPrimitive() ? pm.get("scoreError").getAsDouble() : Double.NaN;
+            double alloc = Double.NaN;
+            JsonObject sec = o.getAsJsonObject("secondaryMetrics");
+            if (sec != null && sec.has("gc.alloc.rate.norm")) {
+                alloc = sec.getAsJsonObject("gc.alloc.rate.norm").get("score").getAsDouble();
+            }
+            rows.add(new Row(bench, params, median, err, alloc));
+        }
+        StringBuilder md = new StringBuilder();
+        md.append("# panmax benchmark report\n\n");
+        for (int i = 3; i < args.length; i++) {
+            md.append(args[i]).append("  \n");
+        }
+        md.append("\nAll numbers come from one JMH run (`").append(args[0].replaceAll("[^,]*/", ""))
+                .append("`): median of the measurement iterations, ns per call, ± the 99.9% error JMH reports.\n\n");
+
+        Map<Long, Double> copyNs = new TreeMap<>();
+        double emptyDowncall = Double.NaN;
+        for (Row r : rows) {
+            if (r.bench().equals("FloorBenchmark.copy")) {
+                copyNs.put(Long.parseLong(r.p("bytes")), r.median());
+            } else if (r.bench().equals("FloorBenchmark.emptyCriticalDowncall")) {
+                emptyDowncall = r.median();
+            }
+        }
+
+        // ---- softmax table
+        md.append("## Softmax (`SoftmaxBenchmark`)\n\n");
+        md.append("| dtype | memory | shape | contender | median ns | ± | elements/ns | × java-scalar | × best java-vector | % copy floor (1.5× bytes) | B/op |\n");
+        md.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        Map<String, Map<String, Row>> byConfig = new LinkedHashMap<>();
+        for (Row r : rows) {
+            if (r.bench().startsWith("SoftmaxBenchmark")) {
+                String key = r.p("dtype") + " " + r.p("memory") + " " + r.p("shape");
+                byConfig.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(r.p("contender"), r);
+            }
+        }
+        for (var cfg : byConfig.entrySet()) {
+            Map<String, Row> m = cfg.getValue();
+            Row scalar = m.get("java-scalar");
+            Row vec = best(m, "java-vector");
+            for (Row r : m.values()) {
+                int[] s = Inputs.shape(r.p("shape"));
+                long elems = (long) s[0] * s[1];
+                long bytes = elems * (r.p("dtype").equals("f64") ? 8 : 4);
+                Double copy = copyNs.get(bytes);
+                String floor = copy == null ? "" : pct(1.5 * copy / r.median());
+                md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.1f | %.1f | %.3f | %s | %s | %s | %s |\n",
+                        r.p("dtype"), r.p("memory"), r.p("shape"), r.p("contender"), r.median(), r.error(),
+                        elems / r.median(), ratio(scalar, r), ratio(vec, r), floor, alloc(r)));
+            }
+        }
+
+        // ---- ops table
+        md.append("\n## The rest of the family (`OpsBenchmark`, one row, heap arrays)\n\n");
+        md.append("| dtype | n | op | contender | median ns | ± | × java-scalar | × same-backend softmax | B/op |\n");
+        md.append("|---|---:|---|---|---:|---:|---:|---:|---:|\n");
+        Map<String, Row> ops = new LinkedHashMap<>();
+        for (Row r : rows) {
+            if (r.bench().startsWith("OpsBenchmark")) {
+                ops.put(r.p("dtype") + "|" + r.p("n") + "|" + r.p("op") + "|" + r.p("contender"), r);
+            }
+        }
+        for (Row r : ops.values()) {
+            String base = r.p("dtype") + "|" + r.p("n") + "|";
+            Row scalar = ops.get(base + r.p("op") + "|java-scalar");
+            Row soft = ops.get(base + "softmax|" + r.p("contender"));
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.1f | %.1f | %s | %s | %s |\n", r.p("dtype"), r.p("n"),
+                    r.p("op"), r.p("contender"), r.median(), r.error(), ratio(scalar, r),
+                    soft == null ? "" : String.format(Locale.ROOT, "%.2f", r.median() / soft.median()), alloc(r)));
+        }
+
+        md.append("\n## Floors (`FloorBenchmark`)\n\n| floor | median ns |\n|---|---:|\n");
+        md.append(String.format(Locale.ROOT, "| empty critical downcall | %.1f |\n", emptyDowncall));
+        for (var c : copyNs.entrySet()) {
+            md.append(String.format(Locale.ROOT, "| MemorySegment.copy %d bytes | %.1f (%.2f GB/s) |\n", c.getKey(), c.getValue(),
+                    2.0 * c.getKey() / c.getValue()));
+        }
+
+        // ---- targets
+        md.append("\n## Targets (issue 4), float32 softmax on heap arrays unless stated\n\n| target | measured | verdict |\n|---|---|---|\n");
+        Map<String, Row> f32heap = new LinkedHashMap<>();
+        byConfig.forEach((k, m) -> {
+            if (k.startsWith("f32 heap")) {
+                m.values().forEach(r -> f32heap.put(r.p("shape") + "|" + r.p("contender"), r));
+            }
+        });
+        String nat = bestNative(f32heap.keySet());
+        for (String shape : new String[] {"1x1024", "256x1000"}) {
+            Row n = f32heap.get(shape + "|" + nat);
+            Row s = f32heap.get(shape + "|java-scalar");
+            Row v = bestOf(f32heap, shape, "java-vector");
+            target(md, nat + " ≥ 25× java-scalar at " + shape, n, s, 25);
+            target(md, nat + " ≥ 2.5× best java-vector at " + shape, n, v, 2.5);
+        }
+        Row f16 = f32heap.get("1x16|" + nat);
+        target(md, "n=16: facade ≤ 0.3× java-scalar time", f16, f32heap.get("1x16|java-scalar"), 1 / 0.3);
+        Row raw16 = f32heap.get("1x16|raw-critical");
+        if (f16 != null && raw16 != null) {
+            double q = f16.median() / raw16.median();
+            md.append(String.format(Locale.ROOT, "| n=16: facade ≤ 1.3× raw critical downcall | %.2f× | %s |\n", q,
+                    q <= 1.3 ? "holds" : "missed"));
+        }
+        Row big = f32heap.get("1x4194304|" + nat);
+        Double copyBig = copyNs.get(4194304L * 4);
+        if (big != null && copyBig != null) {
+            double f = 1.5 * copyBig / big.median();
+            md.append(String.format(Locale.ROOT, "| n=4194304: ≥ 80%% of the copy floor (1.5× a copy's bytes) | %s | %s |\n",
+                    pct(f), f >= 0.8 ? "holds" : "missed by " + pct(0.8 - f) + " points"));
+        }
+        double maxAlloc = 0;
+        for (Row r : rows) {
+            if (!Double.isNaN(r.allocPerOp()) && !r.p("contender").startsWith("raw") && !r.bench().startsWith("Floor")) {
+                maxAlloc = Math.max(maxAlloc, r.allocPerOp());
+            }
+        }
+        md.append(String.format(Locale.ROOT, "| 0 B/op on every facade path (gc profiler) | max %.3f B/op | %s |\n", maxAlloc,
+                maxAlloc < 1 ? "holds" : "missed"));
+        String o = "f32|1024|";
+        Row soft = ops.get(o + "softmax|" + nat);
+        opTarget(md, "softmax VJP no slower than softmax", ops.get(o + "backward|" + nat), soft, 1.0);
+        opTarget(md, "cross-entropy fwd+grad ≤ 1.3× softmax", ops.get(o + "crossentropy|" + nat), soft, 1.3);
+        opTarget(md, "exact mode ≤ 1.3× default", ops.get(o + "exact|" + nat), soft, 1.3);
+        Row jac = ops.get(o + "jacobian|" + nat);
+        Double copyJ = copyNs.get(1024L * 1024 * 4);
+        if (jac != null && copyJ != null) {
+            double f = copyJ / jac.median();
+            md.append(String.format(Locale.ROOT, "| Jacobian n=1024: ≥ 70%% of the copy floor for n² floats | %s | %s |\n",
+                    pct(f), f >= 0.7 ? "holds" : "missed"));
+        }
+        Row d = ops.get("f64|1024|softmax|" + nat);
+        Row ds = ops.get("f64|1024|softmax|java-scalar");
+        target(md, "float64 n=1024: ≥ 10× java-scalar", d, ds, 10);
+        Files.writeString(Path.of(args[1]), md.toString());
+
+        // ---- chart: softmax f32 heap, single rows, elements/ns against n
+        XYChart chart = new XYChartBuilder().width(900).height(560).title("panmax softmax (float32, one row, heap)")
+                .xAxisTitle("n (elements)").yAxisTitle("elements / ns").build();
+        chart.getStyler().setXAxisLogarithmic(true);
+        chart.getStyler().setYAxisLogarithmic(true);
+        Map<String, TreeMap<Double, Double>> series = new TreeMap<>();
+        for (Row r : rows) {
+            if (r.bench().startsWith("SoftmaxBenchmark") && r.p("dtype").equals("f32") && r.p("memory").equals("heap")) {
+                int[] s = Inputs.shape(r.p("shape"));
+                if (s[0] == 1) {
+                    series.computeIfAbsent(r.p("contender"), k -> new TreeMap<>()).put((double) s[1], s[1] / r.median());
+                }
+            }
+        }
+        for (var e : series.entrySet()) {
+            if (e.getValue().size() >= 2) {
+                chart.addSeries(e.getKey(), new ArrayList<>(e.getValue().keySet()), new ArrayList<>(e.getValue().values()))
+                        .setMarker(SeriesMarkers.CIRCLE);
+            }
+        }
+        if (!chart.getSeriesMap().isEmpty()) {
+            BitmapEncoder.saveBitmap(chart, args[2], BitmapEncoder.BitmapFormat.PNG);
+        }
+    }
+
+    static Row best(Map<String, Row> m, String prefix) {
+        Row best = null;
+        for (var e : m.entrySet()) {
+            if (e.getKey().startsWith(prefix) && (best == null || e.getValue().median() < best.median())) {
+                best = e.getValue();
+            }
+        }
+        return best;
+    }
+
+    static Row bestOf(Map<String, Row> m, String shape, String prefix) {
+        Row best = null;
+        for (var e : m.entrySet()) {
+            if (e.getKey().startsWith(shape + "|" + prefix) && (best == null || e.getValue().median() < best.median())) {
+                best = e.getValue();
+            }
+        }
+        return best;
+    }
+
+    static String bestNative(Iterable<String> keys) {
+        for (String isa : new String[] {"native-avx512", "native-avx2", "native-scalar"}) {
+            for (String k : keys) {
+                if (k.endsWith("|" + isa)) {
+                    return isa;
+                }
+            }
+        }
+        return "native-scalar";
+    }
+
+    static void target(StringBuilder md, String what, Row fast, Row slow, double need) {
+        if (fast == null || slow == null) {
+            md.append("| ").append(what).append(" | not measured in this run | — |\n");
+            return;
+        }
+        double q = slow.median() / fast.median();
+        md.append(String.format(Locale.ROOT, "| %s | %.1f× | %s |\n", what, q,
+                q >= need ? "holds" : String.format(Locale.ROOT, "missed (%.0f%% of the target)", 100 * q / need)));
+    }
+
+    static void opTarget(StringBuilder md, String what, Row op, Row soft, double max) {
+        if (op == null || soft == null) {
+            md.append("| ").append(what).append(" | not measured in this run | — |\n");
+            return;
+        }
+        double q = op.median() / soft.median();
+        md.append(String.format(Locale.ROOT, "| %s | %.2f× softmax | %s |\n", what, q, q <= max ? "holds" : "missed"));
+    }
+
+    static String ratio(Row base, Row r) {
+        return base == null ? "" : String.format(Locale.ROOT, "%.2f", base.median() / r.median());
+    }
+
+    static String pct(double f) {
+        return String.format(Locale.ROOT, "%.0f%%", 100 * f);
+    }
+
+    static String alloc(Row r) {
+        return Double.isNaN(r.allocPerOp()) ? "" : String.format(Locale.ROOT, "%.2f", r.allocPerOp());
+    }
+}

@@ -1,0 +1,135 @@
+package org.panmax.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.panmax.DType;
+import org.panmax.Panmax;
+import org.panmax.bindings.panmax_h;
+import org.panmax.internal.NativeKernels;
+
+/**
+ * Softmax over rows x cols, every contender, float32 and float64, heap arrays and off-heap segments.
+ *
+ * <p>Contenders: the facade on each backend ("native-avx2", "java-vector", "java-scalar", ...), and
+ * two raw native calls without the facade: "raw-critical" (the same critical handle the facade uses,
+ * called directly: the facade's added cost is the difference) and "raw-jextract" (the generated,
+ * non-critical jextract method on off-heap segments).
+ *
+ * <p>Average time per call; 3 warm-up iterations let C2 compile the Java backends fully (they are
+ * loops over MemorySegment accessors that need the inlining of the final tier); one fork per
+ * configuration, every contender with the same JVM flags (run.sh may add more forks).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xms1g", "-Xmx1g"})
+public class SoftmaxBenchmark {
+    @Param({"native-avx2"})
+    public String contender;
+
+    @Param({"1x1024"})
+    public String shape;
+
+    @Param({"f32"})
+    public String dtype;
+
+    @Param({"heap"})
+    public String memory;
+
+    int rows;
+    int cols;
+    boolean f64;
+    Panmax pm;
+    float[] xf;
+    float[] yf;
+    double[] xd;
+    double[] yd;
+    MemorySegment xs;
+    MemorySegment ys;
+    Arena arena;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        int[] s = Inputs.shape(shape);
+        rows = s[0];
+        cols = s[1];
+        f64 = dtype.equals("f64");
+        boolean raw = contender.startsWith("raw");
+        Panmax.backends(); // loads libpanmax.so for the raw contenders too
+        pm = raw ? null : Panmax.backend(contender);
+        double[] x = Inputs.logits(rows * cols, 42);
+        arena = Arena.ofShared();
+        boolean offheap = memory.equals("offheap") || contender.equals("raw-jextract");
+        if (f64) {
+            xd = x;
+            yd = new double[x.length];
+            xs = offheap ? arena.allocateFrom(ValueLayout.JAVA_DOUBLE, xd) : MemorySegment.ofArray(xd);
+            ys = offheap ? arena.allocate(ValueLayout.JAVA_DOUBLE, x.length) : MemorySegment.ofArray(yd);
+        } else {
+            xf = Inputs.floats(x);
+            yf = new float[x.length];
+            xs = offheap ? arena.allocateFrom(ValueLayout.JAVA_FLOAT, xf) : MemorySegment.ofArray(xf);
+            ys = offheap ? arena.allocate(ValueLayout.JAVA_FLOAT, x.length) : MemorySegment.ofArray(yf);
+        }
+        run();
+        double[] y = f64 ? ys.toArray(ValueLayout.JAVA_DOUBLE) : Inputs.widen(ys.toArray(ValueLayout.JAVA_FLOAT));
+        double[] xin = f64 ? xd : Inputs.widen(xf);
+        Inputs.checkSoftmax(xin, y, rows, cols, f64 ? 1e-12 : 1e-5, contender + " " + shape + " " + dtype);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        arena.close();
+    }
+
+    @Benchmark
+    public Object softmax() {
+        return run();
+    }
+
+    Object run() {
+        try {
+            switch (contender) {
+                case "raw-jextract" -> {
+                    return f64 ? panmax_h.panmax_softmax_f64(xs, cols, ys, cols, rows, cols, -1)
+                               : panmax_h.panmax_softmax_f32(xs, cols, ys, cols, rows, cols, -1);
+                }
+                case "raw-critical" -> {
+                    return f64 ? (int) NativeKernels.SOFTMAX_F64.invokeExact(xs, (long) cols, ys, (long) cols, (long) rows, (long) cols, -1)
+                               : (int) NativeKernels.SOFTMAX_F32.invokeExact(xs, (long) cols, ys, (long) cols, (long) rows, (long) cols, -1);
+                }
+                default -> {
+                    if (memory.equals("heap")) {
+                        if (f64) {
+                            pm.softmax(xd, 0, cols, yd, 0, cols, rows, cols);
+                            return yd;
+                        }
+                        pm.softmax(xf, 0, cols, yf, 0, cols, rows, cols);
+                        return yf;
+                    }
+                    pm.softmax(f64 ? DType.F64 : DType.F32, xs, cols, ys, cols, rows, cols);
+                    return ys;
+                }
+            }
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+}
