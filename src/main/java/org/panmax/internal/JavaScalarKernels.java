@@ -217,6 +217,24 @@ public class JavaScalarKernels implements Kernels {
         }
     }
 
+    /** EXACT: y = exp((x - m) * s - log(sum)) evaluated in double and rounded once to the element type. */
+    void exactSoftmaxRow(boolean f64, MemorySegment x, long xo, MemorySegment y, long yo, long n, double s) {
+        double m = rmax(x, f64, xo, n);
+        long kind = classify(x, xo, f64, n, m);
+        if (kind == FINITE) {
+            double sum = expSum(x, xo, f64, n, m, s);
+            if (!Double.isNaN(sum)) {
+                double lse = Math.log(sum);
+                for (long j = 0; j < n; j++) {
+                    set(y, f64, yo + j, Math.exp((get(x, f64, xo + j) - m) * s - lse));
+                }
+                return;
+            }
+            kind = NAN;
+        }
+        special(kind, x, xo, y, yo, f64, n, false);
+    }
+
     void logSoftmaxRow(boolean f64, MemorySegment x, long xo, MemorySegment y, long yo, long n, double s) {
         double m = rmax(x, f64, xo, n);
         long kind = classify(x, xo, f64, n, m);
@@ -307,6 +325,8 @@ public class JavaScalarKernels implements Kernels {
             }
             if (log) {
                 logSoftmaxRow(f64, src, so, y, yo, cols, s);
+            } else if ((flags & FLAG_EXACT) != 0) {
+                exactSoftmaxRow(f64, src, so, y, yo, cols, s);
             } else {
                 softmaxRow(f64, src, so, y, yo, cols, s);
             }
