@@ -159,6 +159,11 @@ static void pm_init(void)
 #if !defined(PANMAX_HAVE_AVX512)
     avx512 = 0;
 #endif
+#if defined(PANMAX_AVX512_EMULATED)
+    /* Test-only build (libpanmax_avx512emu.so): the AVX-512 kernels are SIMDe code that runs on
+     * AVX2, so "AVX-512" is available wherever AVX2 is. */
+    avx512 = avx2;
+#endif
     (void)avx2; /* unused when the kernel files are not compiled in */
     (void)avx512;
 
