@@ -183,6 +183,7 @@ static int32_t pm_check_isa(int32_t isa, const pm_isa_table **t)
 #define PM_BLOCKED_MIN_BYTES ((int64_t)8 * 1024 * 1024)
 /* Block of the blocked form: stays in L1 between its max and its exp pass. */
 #define PM_BLOCK_BYTES ((int64_t)16 * 1024)
+#define PM_STACK_BLOCKS 2048 /* blocks whose bookkeeping fits on the stack (32 MiB rows) */
 
 /* Row classification after the max. */
 enum pm_row_kind {

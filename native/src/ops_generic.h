@@ -108,11 +108,18 @@ static int PM_FN(pm_softmax_blocked)(const PM_KT *kt, const PM_T *x, PM_T *y, in
 {
     const int64_t block = PM_BLOCK_BYTES / PM_ES;
     const int64_t nblocks = (n + block - 1) / block;
-    PM_T *bmax = malloc((size_t)nblocks * sizeof(PM_T));
-    double *bsum = malloc((size_t)nblocks * sizeof(double));
+    /* The bookkeeping lives on the stack up to PM_STACK_BLOCKS blocks (rows up to 32 MiB, 32 KiB
+     * of stack at most), so the hot path does not allocate; only larger rows call malloc. */
+    PM_T bmax_stack[PM_STACK_BLOCKS];
+    double bsum_stack[PM_STACK_BLOCKS];
+    const int on_stack = nblocks <= PM_STACK_BLOCKS;
+    PM_T *bmax = on_stack ? bmax_stack : malloc((size_t)nblocks * sizeof(PM_T));
+    double *bsum = on_stack ? bsum_stack : malloc((size_t)nblocks * sizeof(double));
     if (bmax == NULL || bsum == NULL) {
-        free(bmax);
-        free(bsum);
+        if (!on_stack) {
+            free(bmax);
+            free(bsum);
+        }
         return 0;
     }
     PM_T m = -PM_INF;
@@ -174,8 +181,10 @@ static int PM_FN(pm_softmax_blocked)(const PM_KT *kt, const PM_T *x, PM_T *y, in
     } else {
         PM_FN(pm_special_row)(kind, x, y, n, 0, 0);
     }
-    free(bmax);
-    free(bsum);
+    if (!on_stack) {
+        free(bmax);
+        free(bsum);
+    }
     return 1;
 }
 
