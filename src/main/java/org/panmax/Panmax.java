@@ -108,28 +108,29 @@ public final class Panmax {
         return "Panmax[" + k.name() + "]";
     }
 
-    private static MemorySegment seg(float[] a, String name) {
-        return MemorySegment.ofArray(Objects.requireNonNull(a, name));
+    /** A segment argument as it is, or a float[]/double[] wrapped; null: NullPointerException naming it. */
+    private static MemorySegment asSegment(Object a, String name) {
+        if (a instanceof float[] f) {
+            return MemorySegment.ofArray(f);
+        }
+        if (a instanceof double[] d) {
+            return MemorySegment.ofArray(d);
+        }
+        return (MemorySegment) Objects.requireNonNull(a, name);
     }
 
-    private static MemorySegment seg(double[] a, String name) {
-        return MemorySegment.ofArray(Objects.requireNonNull(a, name));
-    }
-
-    private static MemorySegment segOrNull(float[] a) {
-        return a == null ? null : MemorySegment.ofArray(a);
-    }
-
-    private static MemorySegment segOrNull(double[] a) {
-        return a == null ? null : MemorySegment.ofArray(a);
-    }
-
-    private static MemorySegment segOrNull(long[] a) {
-        return a == null ? null : MemorySegment.ofArray(a);
-    }
-
-    private static MemorySegment segOrNull(byte[] a) {
-        return a == null ? null : MemorySegment.ofArray(a);
+    /** As {@link #asSegment} for an optional argument: null stays null; long[] and byte[] too. */
+    private static MemorySegment asSegmentOrNull(Object a) {
+        if (a == null) {
+            return null;
+        }
+        if (a instanceof long[] l) {
+            return MemorySegment.ofArray(l);
+        }
+        if (a instanceof byte[] b) {
+            return MemorySegment.ofArray(b);
+        }
+        return asSegment(a, "");
     }
 
     private static int bytes(DType t) {
@@ -141,22 +142,22 @@ public final class Panmax {
 
     /** y = softmax(x) for one row of x.length elements; y needs at least as many. */
     public void softmax(float[] x, float[] y) {
-        forward(false, false, seg(x, "x"), 0, x.length, seg(y, "y"), 0, x.length, 1, x.length);
+        forward(false, false, x, 0, Objects.requireNonNull(x, "x").length, y, 0, x.length, 1, x.length);
     }
 
     /** y = softmax(x) for one row of x.length elements; y needs at least as many. */
     public void softmax(double[] x, double[] y) {
-        forward(false, true, seg(x, "x"), 0, x.length, seg(y, "y"), 0, x.length, 1, x.length);
+        forward(false, true, x, 0, Objects.requireNonNull(x, "x").length, y, 0, x.length, 1, x.length);
     }
 
     /** y[r,:] = softmax(x[r,:]) for rows x cols matrices in arrays. */
     public void softmax(float[] x, int xOffset, int xStride, float[] y, int yOffset, int yStride, int rows, int cols) {
-        forward(false, false, seg(x, "x"), xOffset, xStride, seg(y, "y"), yOffset, yStride, rows, cols);
+        forward(false, false, x, xOffset, xStride, y, yOffset, yStride, rows, cols);
     }
 
     /** y[r,:] = softmax(x[r,:]) for rows x cols matrices in arrays. */
     public void softmax(double[] x, int xOffset, int xStride, double[] y, int yOffset, int yStride, int rows, int cols) {
-        forward(false, true, seg(x, "x"), xOffset, xStride, seg(y, "y"), yOffset, yStride, rows, cols);
+        forward(false, true, x, xOffset, xStride, y, yOffset, yStride, rows, cols);
     }
 
     /** y = softmax(x) for one row of n elements of type t at the start of both segments. */
@@ -171,22 +172,22 @@ public final class Panmax {
 
     /** y = log_softmax(x) for one row. */
     public void logSoftmax(float[] x, float[] y) {
-        forward(true, false, seg(x, "x"), 0, x.length, seg(y, "y"), 0, x.length, 1, x.length);
+        forward(true, false, x, 0, Objects.requireNonNull(x, "x").length, y, 0, x.length, 1, x.length);
     }
 
     /** y = log_softmax(x) for one row. */
     public void logSoftmax(double[] x, double[] y) {
-        forward(true, true, seg(x, "x"), 0, x.length, seg(y, "y"), 0, x.length, 1, x.length);
+        forward(true, true, x, 0, Objects.requireNonNull(x, "x").length, y, 0, x.length, 1, x.length);
     }
 
     /** y[r,:] = log_softmax(x[r,:]). */
     public void logSoftmax(float[] x, int xOffset, int xStride, float[] y, int yOffset, int yStride, int rows, int cols) {
-        forward(true, false, seg(x, "x"), xOffset, xStride, seg(y, "y"), yOffset, yStride, rows, cols);
+        forward(true, false, x, xOffset, xStride, y, yOffset, yStride, rows, cols);
     }
 
     /** y[r,:] = log_softmax(x[r,:]). */
     public void logSoftmax(double[] x, int xOffset, int xStride, double[] y, int yOffset, int yStride, int rows, int cols) {
-        forward(true, true, seg(x, "x"), xOffset, xStride, seg(y, "y"), yOffset, yStride, rows, cols);
+        forward(true, true, x, xOffset, xStride, y, yOffset, yStride, rows, cols);
     }
 
     /** y = log_softmax(x) for one row of n elements. */
@@ -199,11 +200,18 @@ public final class Panmax {
         forward(true, bytes(t) == 8, x, 0, xStride, y, 0, yStride, rows, cols);
     }
 
-    private void forward(boolean log, boolean f64, MemorySegment x, long xo, long xs, MemorySegment y, long yo, long ys,
+    /*
+     * xArg/yArg are MemorySegments or the caller's float[]/double[]: the heap wrappers are made here, in
+     * the method that also validates and calls the kernel, not in the public overload. When this method
+     * is compiled on its own and is too big to inline into its caller (C2: "already compiled into a big
+     * method"), wrappers made by the caller escaped into it and were allocated (144 B per call in
+     * OpsBenchmark); made here, escape analysis removes them whether or not this method is inlined.
+     */
+    private void forward(boolean log, boolean f64, Object xArg, long xo, long xs, Object yArg, long yo, long ys,
                          long rows, long cols) {
         int e = f64 ? 8 : 4;
-        Objects.requireNonNull(x, "x");
-        Objects.requireNonNull(y, "y");
+        MemorySegment x = asSegment(xArg, "x");
+        MemorySegment y = asSegment(yArg, "y");
         Check.shape(rows, cols);
         long xSpan = Check.matrix("x", x, xo, xs, rows, cols, e, false, false);
         long ySpan = Check.matrix("y", y, yo, ys, rows, cols, e, true, false);
@@ -223,12 +231,12 @@ public final class Panmax {
 
     /** out[outOffset + r] = logsumexp(x[r,:]). */
     public void logSumExp(float[] x, int xOffset, int xStride, float[] out, int outOffset, int rows, int cols) {
-        logSumExp(false, seg(x, "x"), xOffset, xStride, seg(out, "out"), outOffset, rows, cols);
+        logSumExp(false, x, xOffset, xStride, out, outOffset, rows, cols);
     }
 
     /** out[outOffset + r] = logsumexp(x[r,:]). */
     public void logSumExp(double[] x, int xOffset, int xStride, double[] out, int outOffset, int rows, int cols) {
-        logSumExp(true, seg(x, "x"), xOffset, xStride, seg(out, "out"), outOffset, rows, cols);
+        logSumExp(true, x, xOffset, xStride, out, outOffset, rows, cols);
     }
 
     /** out[r] = logsumexp(x[r,:]) for a matrix of type t; out holds rows elements of type t. */
@@ -236,7 +244,9 @@ public final class Panmax {
         logSumExp(bytes(t) == 8, x, 0, xStride, out, 0, rows, cols);
     }
 
-    private void logSumExp(boolean f64, MemorySegment x, long xo, long xs, MemorySegment out, long oo, long rows, long cols) {
+    private void logSumExp(boolean f64, Object xArg, long xo, long xs, Object outArg, long oo, long rows, long cols) {
+        MemorySegment x = asSegment(xArg, "x");
+        MemorySegment out = asSegment(outArg, "out");
         int e = f64 ? 8 : 4;
         Objects.requireNonNull(x, "x");
         Objects.requireNonNull(out, "out");
@@ -268,21 +278,21 @@ public final class Panmax {
     public void softmaxEx(float[] x, int xOffset, int xStride, float[] y, int yOffset, int yStride, int rows, int cols,
                           float temperature, byte[] mask, int maskOffset, int maskStride,
                           float[] bias, int biasOffset, int biasStride, int flags) {
-        softmaxEx(false, seg(x, "x"), xOffset, xStride, seg(y, "y"), yOffset, yStride, rows, cols, temperature,
-                segOrNull(mask), maskOffset, maskStride, segOrNull(bias), biasOffset, biasStride, flags);
+        softmaxEx(false, x, xOffset, xStride, y, yOffset, yStride, rows, cols, temperature,
+                mask, maskOffset, maskStride, bias, biasOffset, biasStride, flags);
     }
 
     /** As {@link #softmaxEx(float[], int, int, float[], int, int, int, int, float, byte[], int, int, float[], int, int, int)}. */
     public void softmaxEx(double[] x, int xOffset, int xStride, double[] y, int yOffset, int yStride, int rows, int cols,
                           double temperature, byte[] mask, int maskOffset, int maskStride,
                           double[] bias, int biasOffset, int biasStride, int flags) {
-        softmaxEx(true, seg(x, "x"), xOffset, xStride, seg(y, "y"), yOffset, yStride, rows, cols, temperature,
-                segOrNull(mask), maskOffset, maskStride, segOrNull(bias), biasOffset, biasStride, flags);
+        softmaxEx(true, x, xOffset, xStride, y, yOffset, yStride, rows, cols, temperature,
+                mask, maskOffset, maskStride, bias, biasOffset, biasStride, flags);
     }
 
     /** y = softmax(x / temperature) for one row. */
     public void softmax(float[] x, float[] y, float temperature) {
-        softmaxEx(false, seg(x, "x"), 0, x.length, seg(y, "y"), 0, x.length, 1, x.length, temperature,
+        softmaxEx(false, x, 0, Objects.requireNonNull(x, "x").length, y, 0, x.length, 1, x.length, temperature,
                 null, 0, 0, null, 0, 0, 0);
     }
 
@@ -294,9 +304,13 @@ public final class Panmax {
                 bias, 0, biasStride, flags);
     }
 
-    private void softmaxEx(boolean f64, MemorySegment x, long xo, long xs, MemorySegment y, long yo, long ys,
-                           long rows, long cols, double temperature, MemorySegment mask, long mo, long ms,
-                           MemorySegment bias, long bo, long bs, int flags) {
+    private void softmaxEx(boolean f64, Object xArg, long xo, long xs, Object yArg, long yo, long ys,
+                           long rows, long cols, double temperature, Object maskArg, long mo, long ms,
+                           Object biasArg, long bo, long bs, int flags) {
+        MemorySegment x = asSegment(xArg, "x");
+        MemorySegment y = asSegment(yArg, "y");
+        MemorySegment mask = asSegmentOrNull(maskArg);
+        MemorySegment bias = asSegmentOrNull(biasArg);
         int e = f64 ? 8 : 4;
         Objects.requireNonNull(x, "x");
         Objects.requireNonNull(y, "y");
@@ -324,26 +338,26 @@ public final class Panmax {
     /** Softmax VJP (and JVP: J is symmetric) for one row: dx = p * (dy - dot(p, dy)). */
     public void softmaxBackward(float[] p, float[] dy, float[] dx) {
         int n = Objects.requireNonNull(p, "p").length;
-        backward(0, false, seg(p, "p"), 0, n, seg(dy, "dy"), 0, n, seg(dx, "dx"), 0, n, 1, n);
+        backward(0, false, p, 0, n, dy, 0, n, dx, 0, n, 1, n);
     }
 
     /** Softmax VJP for one row. */
     public void softmaxBackward(double[] p, double[] dy, double[] dx) {
         int n = Objects.requireNonNull(p, "p").length;
-        backward(0, true, seg(p, "p"), 0, n, seg(dy, "dy"), 0, n, seg(dx, "dx"), 0, n, 1, n);
+        backward(0, true, p, 0, n, dy, 0, n, dx, 0, n, 1, n);
     }
 
     /** Softmax VJP per row of rows x cols matrices (dx may be exactly p or dy). */
     public void softmaxBackward(float[] p, int pOffset, int pStride, float[] dy, int dyOffset, int dyStride,
                                 float[] dx, int dxOffset, int dxStride, int rows, int cols) {
-        backward(0, false, seg(p, "p"), pOffset, pStride, seg(dy, "dy"), dyOffset, dyStride, seg(dx, "dx"), dxOffset,
+        backward(0, false, p, pOffset, pStride, dy, dyOffset, dyStride, dx, dxOffset,
                 dxStride, rows, cols);
     }
 
     /** Softmax VJP per row. */
     public void softmaxBackward(double[] p, int pOffset, int pStride, double[] dy, int dyOffset, int dyStride,
                                 double[] dx, int dxOffset, int dxStride, int rows, int cols) {
-        backward(0, true, seg(p, "p"), pOffset, pStride, seg(dy, "dy"), dyOffset, dyStride, seg(dx, "dx"), dxOffset,
+        backward(0, true, p, pOffset, pStride, dy, dyOffset, dyStride, dx, dxOffset,
                 dxStride, rows, cols);
     }
 
@@ -356,13 +370,13 @@ public final class Panmax {
     /** Log-softmax VJP for one row: dx = dy - exp(logp) * sum(dy), logp being the log-softmax output. */
     public void logSoftmaxBackward(float[] logp, float[] dy, float[] dx) {
         int n = Objects.requireNonNull(logp, "logp").length;
-        backward(1, false, seg(logp, "logp"), 0, n, seg(dy, "dy"), 0, n, seg(dx, "dx"), 0, n, 1, n);
+        backward(1, false, logp, 0, n, dy, 0, n, dx, 0, n, 1, n);
     }
 
     /** Log-softmax VJP for one row. */
     public void logSoftmaxBackward(double[] logp, double[] dy, double[] dx) {
         int n = Objects.requireNonNull(logp, "logp").length;
-        backward(1, true, seg(logp, "logp"), 0, n, seg(dy, "dy"), 0, n, seg(dx, "dx"), 0, n, 1, n);
+        backward(1, true, logp, 0, n, dy, 0, n, dx, 0, n, 1, n);
     }
 
     /** Log-softmax VJP per row on segments of type t. */
@@ -374,27 +388,27 @@ public final class Panmax {
     /** Log-softmax VJP per row of rows x cols matrices in arrays. */
     public void logSoftmaxBackward(float[] logp, int lOffset, int lStride, float[] dy, int dyOffset, int dyStride,
                                    float[] dx, int dxOffset, int dxStride, int rows, int cols) {
-        backward(1, false, seg(logp, "logp"), lOffset, lStride, seg(dy, "dy"), dyOffset, dyStride, seg(dx, "dx"),
+        backward(1, false, logp, lOffset, lStride, dy, dyOffset, dyStride, dx,
                 dxOffset, dxStride, rows, cols);
     }
 
     /** Log-softmax VJP per row of rows x cols matrices in arrays. */
     public void logSoftmaxBackward(double[] logp, int lOffset, int lStride, double[] dy, int dyOffset, int dyStride,
                                    double[] dx, int dxOffset, int dxStride, int rows, int cols) {
-        backward(1, true, seg(logp, "logp"), lOffset, lStride, seg(dy, "dy"), dyOffset, dyStride, seg(dx, "dx"),
+        backward(1, true, logp, lOffset, lStride, dy, dyOffset, dyStride, dx,
                 dxOffset, dxStride, rows, cols);
     }
 
     /** Log-softmax JVP for one row: out = v - dot(exp(logp), v) (J = I - 1 p^T is not symmetric). */
     public void logSoftmaxJvp(float[] logp, float[] v, float[] out) {
         int n = Objects.requireNonNull(logp, "logp").length;
-        backward(2, false, seg(logp, "logp"), 0, n, seg(v, "v"), 0, n, seg(out, "out"), 0, n, 1, n);
+        backward(2, false, logp, 0, n, v, 0, n, out, 0, n, 1, n);
     }
 
     /** Log-softmax JVP for one row. */
     public void logSoftmaxJvp(double[] logp, double[] v, double[] out) {
         int n = Objects.requireNonNull(logp, "logp").length;
-        backward(2, true, seg(logp, "logp"), 0, n, seg(v, "v"), 0, n, seg(out, "out"), 0, n, 1, n);
+        backward(2, true, logp, 0, n, v, 0, n, out, 0, n, 1, n);
     }
 
     /** Log-softmax JVP per row on segments of type t. */
@@ -406,9 +420,12 @@ public final class Panmax {
     private static final String[][] BACKWARD_NAMES = {
         {"p", "dy", "dx"}, {"logp", "dy", "dx"}, {"logp", "v", "out"}};
 
-    private void backward(int op, boolean f64, MemorySegment a, long ao, long as, MemorySegment b, long bo, long bs,
-                          MemorySegment o, long oo, long os, long rows, long cols) {
+    private void backward(int op, boolean f64, Object aArg, long ao, long as, Object bArg, long bo, long bs,
+                          Object oArg, long oo, long os, long rows, long cols) {
         String[] nm = BACKWARD_NAMES[op];
+        MemorySegment a = asSegment(aArg, nm[0]);
+        MemorySegment b = asSegment(bArg, nm[1]);
+        MemorySegment o = asSegment(oArg, nm[2]);
         int e = f64 ? 8 : 4;
         Objects.requireNonNull(a, nm[0]);
         Objects.requireNonNull(b, nm[1]);
@@ -439,13 +456,13 @@ public final class Panmax {
      */
     public void jacobian(float[] x, float[] jac, int flags) {
         int n = Objects.requireNonNull(x, "x").length;
-        jacobian(false, seg(x, "x"), 0, n, seg(jac, "jac"), 0, 1, n, flags);
+        jacobian(false, x, 0, n, jac, 0, 1, n, flags);
     }
 
     /** As {@link #jacobian(float[], float[], int)}. */
     public void jacobian(double[] x, double[] jac, int flags) {
         int n = Objects.requireNonNull(x, "x").length;
-        jacobian(true, seg(x, "x"), 0, n, seg(jac, "jac"), 0, 1, n, flags);
+        jacobian(true, x, 0, n, jac, 0, 1, n, flags);
     }
 
     /** Batched: rows Jacobians of cols x cols, the r-th at element r*cols*cols of jac. */
@@ -453,8 +470,10 @@ public final class Panmax {
         jacobian(bytes(t) == 8, x, 0, xStride, jac, 0, rows, cols, flags);
     }
 
-    private void jacobian(boolean f64, MemorySegment x, long xo, long xs, MemorySegment jac, long jo, long rows, long cols,
+    private void jacobian(boolean f64, Object xArg, long xo, long xs, Object jacArg, long jo, long rows, long cols,
                           int flags) {
+        MemorySegment x = asSegment(xArg, "x");
+        MemorySegment jac = asSegment(jacArg, "jac");
         int e = f64 ? 8 : 4;
         Objects.requireNonNull(x, "x");
         Objects.requireNonNull(jac, "jac");
@@ -484,13 +503,13 @@ public final class Panmax {
      */
     public void jacobianMatmul(float[] p, float[] v, int k, float[] out, int flags) {
         int n = Objects.requireNonNull(p, "p").length;
-        jacobianMatmul(false, seg(p, "p"), 0, n, seg(v, "v"), 0, k, seg(out, "out"), 0, k, k, flags);
+        jacobianMatmul(false, p, 0, n, v, 0, k, out, 0, k, k, flags);
     }
 
     /** As {@link #jacobianMatmul(float[], float[], int, float[], int)}. */
     public void jacobianMatmul(double[] p, double[] v, int k, double[] out, int flags) {
         int n = Objects.requireNonNull(p, "p").length;
-        jacobianMatmul(true, seg(p, "p"), 0, n, seg(v, "v"), 0, k, seg(out, "out"), 0, k, k, flags);
+        jacobianMatmul(true, p, 0, n, v, 0, k, out, 0, k, k, flags);
     }
 
     /** out (n x k, row stride outStride) = J V (n x k, row stride vStride) for the probability row p (n). */
@@ -499,8 +518,11 @@ public final class Panmax {
         jacobianMatmul(bytes(t) == 8, p, 0, n, v, 0, vStride, out, 0, outStride, k, flags);
     }
 
-    private void jacobianMatmul(boolean f64, MemorySegment p, long po, long n, MemorySegment v, long vo, long vs,
-                                MemorySegment out, long oo, long os, long kk, int flags) {
+    private void jacobianMatmul(boolean f64, Object pArg, long po, long n, Object vArg, long vo, long vs,
+                                Object outArg, long oo, long os, long kk, int flags) {
+        MemorySegment p = asSegment(pArg, "p");
+        MemorySegment v = asSegment(vArg, "v");
+        MemorySegment out = asSegment(outArg, "out");
         int e = f64 ? 8 : 4;
         Objects.requireNonNull(p, "p");
         Objects.requireNonNull(v, "v");
@@ -534,32 +556,32 @@ public final class Panmax {
     public void crossEntropy(float[] logits, int rows, int cols, long[] labels, float[] grad, float[] loss,
                              Reduction reduction, long ignoreIndex, float labelSmoothing) {
         Objects.requireNonNull(labels, "labels");
-        crossEntropy(false, seg(logits, "logits"), 0, cols, segOrNull(labels), 0, null, 0, 0, segOrNull(grad), 0, cols,
-                seg(loss, "loss"), 0, rows, cols, ignoreIndex, labelSmoothing, reduction);
+        crossEntropy(false, logits, 0, cols, labels, 0, null, 0, 0, grad, 0, cols,
+                loss, 0, rows, cols, ignoreIndex, labelSmoothing, reduction);
     }
 
     /** As {@link #crossEntropy(float[], int, int, long[], float[], float[], Reduction, long, float)}. */
     public void crossEntropy(double[] logits, int rows, int cols, long[] labels, double[] grad, double[] loss,
                              Reduction reduction, long ignoreIndex, double labelSmoothing) {
         Objects.requireNonNull(labels, "labels");
-        crossEntropy(true, seg(logits, "logits"), 0, cols, segOrNull(labels), 0, null, 0, 0, segOrNull(grad), 0, cols,
-                seg(loss, "loss"), 0, rows, cols, ignoreIndex, labelSmoothing, reduction);
+        crossEntropy(true, logits, 0, cols, labels, 0, null, 0, 0, grad, 0, cols,
+                loss, 0, rows, cols, ignoreIndex, labelSmoothing, reduction);
     }
 
     /** Cross-entropy against soft targets (probability rows, contiguous rows x cols). */
     public void crossEntropy(float[] logits, int rows, int cols, float[] target, float[] grad, float[] loss,
                              Reduction reduction, float labelSmoothing) {
         Objects.requireNonNull(target, "target");
-        crossEntropy(false, seg(logits, "logits"), 0, cols, null, 0, segOrNull(target), 0, cols, segOrNull(grad), 0, cols,
-                seg(loss, "loss"), 0, rows, cols, DEFAULT_IGNORE_INDEX, labelSmoothing, reduction);
+        crossEntropy(false, logits, 0, cols, null, 0, target, 0, cols, grad, 0, cols,
+                loss, 0, rows, cols, DEFAULT_IGNORE_INDEX, labelSmoothing, reduction);
     }
 
     /** Cross-entropy against soft targets (probability rows, contiguous rows x cols). */
     public void crossEntropy(double[] logits, int rows, int cols, double[] target, double[] grad, double[] loss,
                              Reduction reduction, double labelSmoothing) {
         Objects.requireNonNull(target, "target");
-        crossEntropy(true, seg(logits, "logits"), 0, cols, null, 0, segOrNull(target), 0, cols, segOrNull(grad), 0, cols,
-                seg(loss, "loss"), 0, rows, cols, DEFAULT_IGNORE_INDEX, labelSmoothing, reduction);
+        crossEntropy(true, logits, 0, cols, null, 0, target, 0, cols, grad, 0, cols,
+                loss, 0, rows, cols, DEFAULT_IGNORE_INDEX, labelSmoothing, reduction);
     }
 
     /**
@@ -574,10 +596,15 @@ public final class Panmax {
                 loss, 0, rows, cols, ignoreIndex, labelSmoothing, reduction);
     }
 
-    private void crossEntropy(boolean f64, MemorySegment x, long xo, long xs, MemorySegment labels, long lo,
-                              MemorySegment target, long to, long ts, MemorySegment grad, long go, long gs,
-                              MemorySegment loss, long lossOff, long rows, long cols, long ignoreIndex,
+    private void crossEntropy(boolean f64, Object xArg, long xo, long xs, Object labelsArg, long lo,
+                              Object targetArg, long to, long ts, Object gradArg, long go, long gs,
+                              Object lossArg, long lossOff, long rows, long cols, long ignoreIndex,
                               double smoothing, Reduction reduction) {
+        MemorySegment x = asSegment(xArg, "logits");
+        MemorySegment labels = asSegmentOrNull(labelsArg);
+        MemorySegment target = asSegmentOrNull(targetArg);
+        MemorySegment grad = asSegmentOrNull(gradArg);
+        MemorySegment loss = asSegment(lossArg, "loss");
         int e = f64 ? 8 : 4;
         Objects.requireNonNull(x, "logits");
         Objects.requireNonNull(loss, "loss");
