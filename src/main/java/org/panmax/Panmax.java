@@ -596,6 +596,12 @@ public final class Panmax {
                 loss, 0, rows, cols, ignoreIndex, labelSmoothing, reduction);
     }
 
+    /*
+     * Cross-entropy is split into pieces of under 325 bytecodes (C2's FreqInlineSize) so that the whole
+     * chain inlines into each public overload, where the argument types are static: one 700-byte method
+     * was compiled on its own, and the heap wrappers it made merged (float[]/double[]/segment/null) and
+     * escaped (208 B per call).
+     */
     private void crossEntropy(boolean f64, Object xArg, long xo, long xs, Object labelsArg, long lo,
                               Object targetArg, long to, long ts, Object gradArg, long go, long gs,
                               Object lossArg, long lossOff, long rows, long cols, long ignoreIndex,
@@ -606,26 +612,28 @@ public final class Panmax {
         MemorySegment grad = asSegmentOrNull(gradArg);
         MemorySegment loss = asSegment(lossArg, "loss");
         int e = f64 ? 8 : 4;
-        Objects.requireNonNull(x, "logits");
-        Objects.requireNonNull(loss, "loss");
         Objects.requireNonNull(reduction, "reduction");
         if ((labels == null) == (target == null)) {
             throw new IllegalArgumentException("exactly one of labels and target must be given, got "
                     + (labels == null ? "neither" : "both"));
         }
+        ceCheck(e, x, xo, xs, labels, lo, target, to, ts, grad, go, gs, loss, lossOff, rows, cols, ignoreIndex, smoothing,
+                reduction);
+        if (rows == 0 && reduction == Reduction.NONE) {
+            return;
+        }
+        k.crossEntropy(f64, x, xo, xs, labels, lo, target, to, ts, grad, go, gs, loss, lossOff, rows, cols, ignoreIndex,
+                smoothing, reduction.ordinal());
+    }
+
+    private static void ceCheck(int e, MemorySegment x, long xo, long xs, MemorySegment labels, long lo,
+                                MemorySegment target, long to, long ts, MemorySegment grad, long go, long gs,
+                                MemorySegment loss, long lossOff, long rows, long cols, long ignoreIndex,
+                                double smoothing, Reduction reduction) {
         Check.shape(rows, cols);
         long xSpan = Check.matrix("logits", x, xo, xs, rows, cols, e, false, false);
-        long lSpan = 0;
-        long tSpan = 0;
-        if (labels != null) {
-            Check.usable("labels", labels);
-            if (rows > 0) {
-                Check.vector("labels", labels, lo, rows, 8, false);
-            }
-            lSpan = rows;
-        } else {
-            tSpan = Check.matrix("target", target, to, ts, rows, cols, e, false, false);
-        }
+        long lSpan = labels != null ? ceLabelsSpan(labels, lo, rows) : 0;
+        long tSpan = labels == null ? Check.matrix("target", target, to, ts, rows, cols, e, false, false) : 0;
         long gSpan = grad == null ? 0 : Check.matrix("grad", grad, go, gs, rows, cols, e, true, false);
         long nLoss = reduction == Reduction.NONE ? rows : 1;
         Check.usable("loss", loss);
@@ -633,30 +641,51 @@ public final class Panmax {
             Check.vector("loss", loss, lossOff, nLoss, e, true);
         }
         if (grad != null) {
-            Check.noOverlap("grad", grad, go, gs, gSpan, "logits", x, xo, xs, xSpan, e, e, true);
-            Check.noOverlap("grad", grad, go, gs, gSpan, "target", target, to, ts, tSpan, e, e, false);
-            Check.noOverlap("grad", grad, go, gs, gSpan, "labels", labels, lo, rows, lSpan, e, 8, false);
-            Check.noOverlap("loss", loss, lossOff, nLoss, nLoss, "grad", grad, go, gs, gSpan, e, e, false);
+            ceGradOverlaps(x, xo, xs, xSpan, labels, lo, lSpan, target, to, ts, tSpan, grad, go, gs, gSpan, loss, lossOff,
+                    nLoss, rows, e);
         }
-        Check.noOverlap("loss", loss, lossOff, nLoss, nLoss, "logits", x, xo, xs, xSpan, e, e, false);
-        Check.noOverlap("loss", loss, lossOff, nLoss, nLoss, "target", target, to, ts, tSpan, e, e, false);
-        Check.noOverlap("loss", loss, lossOff, nLoss, nLoss, "labels", labels, lo, rows, lSpan, e, 8, false);
+        ceLossOverlaps(x, xo, xs, xSpan, labels, lo, lSpan, target, to, ts, tSpan, loss, lossOff, nLoss, rows, e);
         if (!(smoothing >= 0 && smoothing <= 1)) {
             throw new IllegalArgumentException("labelSmoothing must be in [0, 1], was " + smoothing);
         }
         if (labels != null) {
-            for (long r = 0; r < rows; r++) {
-                long label = labels.getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, lo + r);
-                if ((label < 0 || label >= cols) && label != ignoreIndex) {
-                    throw new IllegalArgumentException("labels[" + r + "] = " + label + " is outside [0, " + cols
-                            + ") and is not the ignore index " + ignoreIndex);
-                }
+            ceLabelsInRange(labels, lo, rows, cols, ignoreIndex);
+        }
+    }
+
+    private static long ceLabelsSpan(MemorySegment labels, long lo, long rows) {
+        Check.usable("labels", labels);
+        if (rows > 0) {
+            Check.vector("labels", labels, lo, rows, 8, false);
+        }
+        return rows;
+    }
+
+    private static void ceGradOverlaps(MemorySegment x, long xo, long xs, long xSpan, MemorySegment labels, long lo,
+                                       long lSpan, MemorySegment target, long to, long ts, long tSpan, MemorySegment grad,
+                                       long go, long gs, long gSpan, MemorySegment loss, long lossOff, long nLoss,
+                                       long rows, int e) {
+        Check.noOverlap("grad", grad, go, gs, gSpan, "logits", x, xo, xs, xSpan, e, e, true);
+        Check.noOverlap("grad", grad, go, gs, gSpan, "target", target, to, ts, tSpan, e, e, false);
+        Check.noOverlap("grad", grad, go, gs, gSpan, "labels", labels, lo, rows, lSpan, e, 8, false);
+        Check.noOverlap("loss", loss, lossOff, nLoss, nLoss, "grad", grad, go, gs, gSpan, e, e, false);
+    }
+
+    private static void ceLossOverlaps(MemorySegment x, long xo, long xs, long xSpan, MemorySegment labels, long lo,
+                                       long lSpan, MemorySegment target, long to, long ts, long tSpan, MemorySegment loss,
+                                       long lossOff, long nLoss, long rows, int e) {
+        Check.noOverlap("loss", loss, lossOff, nLoss, nLoss, "logits", x, xo, xs, xSpan, e, e, false);
+        Check.noOverlap("loss", loss, lossOff, nLoss, nLoss, "target", target, to, ts, tSpan, e, e, false);
+        Check.noOverlap("loss", loss, lossOff, nLoss, nLoss, "labels", labels, lo, rows, lSpan, e, 8, false);
+    }
+
+    private static void ceLabelsInRange(MemorySegment labels, long lo, long rows, long cols, long ignoreIndex) {
+        for (long r = 0; r < rows; r++) {
+            long label = labels.getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, lo + r);
+            if ((label < 0 || label >= cols) && label != ignoreIndex) {
+                throw new IllegalArgumentException("labels[" + r + "] = " + label + " is outside [0, " + cols
+                        + ") and is not the ignore index " + ignoreIndex);
             }
         }
-        if (rows == 0 && reduction == Reduction.NONE) {
-            return;
-        }
-        k.crossEntropy(f64, x, xo, xs, labels, lo, target, to, ts, grad, go, gs, loss, lossOff, rows, cols, ignoreIndex,
-                smoothing, reduction.ordinal());
     }
 }
