@@ -108,30 +108,15 @@ public final class Panmax {
         return "Panmax[" + k.name() + "]";
     }
 
-    /** A segment argument as it is, or a float[]/double[] wrapped; null: NullPointerException naming it. */
-    private static MemorySegment asSegment(Object a, String name) {
-        if (a instanceof float[] f) {
-            return MemorySegment.ofArray(f);
-        }
-        if (a instanceof double[] d) {
-            return MemorySegment.ofArray(d);
-        }
-        return (MemorySegment) Objects.requireNonNull(a, name);
-    }
-
-    /** As {@link #asSegment} for an optional argument: null stays null; long[] and byte[] too. */
-    private static MemorySegment asSegmentOrNull(Object a) {
-        if (a == null) {
-            return null;
-        }
-        if (a instanceof long[] l) {
-            return MemorySegment.ofArray(l);
-        }
-        if (a instanceof byte[] b) {
-            return MemorySegment.ofArray(b);
-        }
-        return asSegment(a, "");
-    }
+    /*
+     * Heap arrays are never wrapped here. The private workers below take each buffer as an Object (the
+     * caller's MemorySegment, or its float[]/double[]/long[]/byte[] as it is), check it (Check treats an
+     * array exactly as its MemorySegment.ofArray) and hand it to the backend, which wraps an array where
+     * it uses it (NativeKernels: next to the downcall). A wrapper made up here escaped, and was allocated
+     * (72 B per array per call, 144 B for softmax(float[], float[])), whenever C2 did not inline one of
+     * the methods it passed through: which ones depends on compile order (a callee compiled on its own
+     * first into more than InlineSmallCode bytes is not inlined: "already compiled into a big method").
+     */
 
     private static int bytes(DType t) {
         return Objects.requireNonNull(t, "dtype").bytes();
@@ -200,18 +185,11 @@ public final class Panmax {
         forward(true, bytes(t) == 8, x, 0, xStride, y, 0, yStride, rows, cols);
     }
 
-    /*
-     * xArg/yArg are MemorySegments or the caller's float[]/double[]: the heap wrappers are made here, in
-     * the method that also validates and calls the kernel, not in the public overload. When this method
-     * is compiled on its own and is too big to inline into its caller (C2: "already compiled into a big
-     * method"), wrappers made by the caller escaped into it and were allocated (144 B per call in
-     * OpsBenchmark); made here, escape analysis removes them whether or not this method is inlined.
-     */
-    private void forward(boolean log, boolean f64, Object xArg, long xo, long xs, Object yArg, long yo, long ys,
+    private void forward(boolean log, boolean f64, Object x, long xo, long xs, Object y, long yo, long ys,
                          long rows, long cols) {
         int e = f64 ? 8 : 4;
-        MemorySegment x = asSegment(xArg, "x");
-        MemorySegment y = asSegment(yArg, "y");
+        Objects.requireNonNull(x, "x");
+        Objects.requireNonNull(y, "y");
         Check.shape(rows, cols);
         long xSpan = Check.matrix("x", x, xo, xs, rows, cols, e, false, false);
         long ySpan = Check.matrix("y", y, yo, ys, rows, cols, e, true, false);
@@ -244,9 +222,7 @@ public final class Panmax {
         logSumExp(bytes(t) == 8, x, 0, xStride, out, 0, rows, cols);
     }
 
-    private void logSumExp(boolean f64, Object xArg, long xo, long xs, Object outArg, long oo, long rows, long cols) {
-        MemorySegment x = asSegment(xArg, "x");
-        MemorySegment out = asSegment(outArg, "out");
+    private void logSumExp(boolean f64, Object x, long xo, long xs, Object out, long oo, long rows, long cols) {
         int e = f64 ? 8 : 4;
         Objects.requireNonNull(x, "x");
         Objects.requireNonNull(out, "out");
@@ -304,13 +280,9 @@ public final class Panmax {
                 bias, 0, biasStride, flags);
     }
 
-    private void softmaxEx(boolean f64, Object xArg, long xo, long xs, Object yArg, long yo, long ys,
-                           long rows, long cols, double temperature, Object maskArg, long mo, long ms,
-                           Object biasArg, long bo, long bs, int flags) {
-        MemorySegment x = asSegment(xArg, "x");
-        MemorySegment y = asSegment(yArg, "y");
-        MemorySegment mask = asSegmentOrNull(maskArg);
-        MemorySegment bias = asSegmentOrNull(biasArg);
+    private void softmaxEx(boolean f64, Object x, long xo, long xs, Object y, long yo, long ys,
+                           long rows, long cols, double temperature, Object mask, long mo, long ms,
+                           Object bias, long bo, long bs, int flags) {
         int e = f64 ? 8 : 4;
         Objects.requireNonNull(x, "x");
         Objects.requireNonNull(y, "y");
@@ -420,12 +392,9 @@ public final class Panmax {
     private static final String[][] BACKWARD_NAMES = {
         {"p", "dy", "dx"}, {"logp", "dy", "dx"}, {"logp", "v", "out"}};
 
-    private void backward(int op, boolean f64, Object aArg, long ao, long as, Object bArg, long bo, long bs,
-                          Object oArg, long oo, long os, long rows, long cols) {
+    private void backward(int op, boolean f64, Object a, long ao, long as, Object b, long bo, long bs,
+                          Object o, long oo, long os, long rows, long cols) {
         String[] nm = BACKWARD_NAMES[op];
-        MemorySegment a = asSegment(aArg, nm[0]);
-        MemorySegment b = asSegment(bArg, nm[1]);
-        MemorySegment o = asSegment(oArg, nm[2]);
         int e = f64 ? 8 : 4;
         Objects.requireNonNull(a, nm[0]);
         Objects.requireNonNull(b, nm[1]);
@@ -470,10 +439,8 @@ public final class Panmax {
         jacobian(bytes(t) == 8, x, 0, xStride, jac, 0, rows, cols, flags);
     }
 
-    private void jacobian(boolean f64, Object xArg, long xo, long xs, Object jacArg, long jo, long rows, long cols,
+    private void jacobian(boolean f64, Object x, long xo, long xs, Object jac, long jo, long rows, long cols,
                           int flags) {
-        MemorySegment x = asSegment(xArg, "x");
-        MemorySegment jac = asSegment(jacArg, "jac");
         int e = f64 ? 8 : 4;
         Objects.requireNonNull(x, "x");
         Objects.requireNonNull(jac, "jac");
@@ -518,11 +485,8 @@ public final class Panmax {
         jacobianMatmul(bytes(t) == 8, p, 0, n, v, 0, vStride, out, 0, outStride, k, flags);
     }
 
-    private void jacobianMatmul(boolean f64, Object pArg, long po, long n, Object vArg, long vo, long vs,
-                                Object outArg, long oo, long os, long kk, int flags) {
-        MemorySegment p = asSegment(pArg, "p");
-        MemorySegment v = asSegment(vArg, "v");
-        MemorySegment out = asSegment(outArg, "out");
+    private void jacobianMatmul(boolean f64, Object p, long po, long n, Object v, long vo, long vs,
+                                Object out, long oo, long os, long kk, int flags) {
         int e = f64 ? 8 : 4;
         Objects.requireNonNull(p, "p");
         Objects.requireNonNull(v, "v");
@@ -596,21 +560,13 @@ public final class Panmax {
                 loss, 0, rows, cols, ignoreIndex, labelSmoothing, reduction);
     }
 
-    /*
-     * Cross-entropy is split into pieces of under 325 bytecodes (C2's FreqInlineSize) so that the whole
-     * chain inlines into each public overload, where the argument types are static: one 700-byte method
-     * was compiled on its own, and the heap wrappers it made merged (float[]/double[]/segment/null) and
-     * escaped (208 B per call).
-     */
-    private void crossEntropy(boolean f64, Object xArg, long xo, long xs, Object labelsArg, long lo,
-                              Object targetArg, long to, long ts, Object gradArg, long go, long gs,
-                              Object lossArg, long lossOff, long rows, long cols, long ignoreIndex,
+    /* Cross-entropy's checks come in pieces of under 325 bytecodes (C2's FreqInlineSize). */
+    private void crossEntropy(boolean f64, Object x, long xo, long xs, Object labels, long lo,
+                              Object target, long to, long ts, Object grad, long go, long gs,
+                              Object loss, long lossOff, long rows, long cols, long ignoreIndex,
                               double smoothing, Reduction reduction) {
-        MemorySegment x = asSegment(xArg, "logits");
-        MemorySegment labels = asSegmentOrNull(labelsArg);
-        MemorySegment target = asSegmentOrNull(targetArg);
-        MemorySegment grad = asSegmentOrNull(gradArg);
-        MemorySegment loss = asSegment(lossArg, "loss");
+        Objects.requireNonNull(x, "logits");
+        Objects.requireNonNull(loss, "loss");
         int e = f64 ? 8 : 4;
         Objects.requireNonNull(reduction, "reduction");
         if ((labels == null) == (target == null)) {
@@ -626,9 +582,9 @@ public final class Panmax {
                 smoothing, reduction.ordinal());
     }
 
-    private static void ceCheck(int e, MemorySegment x, long xo, long xs, MemorySegment labels, long lo,
-                                MemorySegment target, long to, long ts, MemorySegment grad, long go, long gs,
-                                MemorySegment loss, long lossOff, long rows, long cols, long ignoreIndex,
+    private static void ceCheck(int e, Object x, long xo, long xs, Object labels, long lo,
+                                Object target, long to, long ts, Object grad, long go, long gs,
+                                Object loss, long lossOff, long rows, long cols, long ignoreIndex,
                                 double smoothing, Reduction reduction) {
         Check.shape(rows, cols);
         long xSpan = Check.matrix("logits", x, xo, xs, rows, cols, e, false, false);
@@ -653,7 +609,7 @@ public final class Panmax {
         }
     }
 
-    private static long ceLabelsSpan(MemorySegment labels, long lo, long rows) {
+    private static long ceLabelsSpan(Object labels, long lo, long rows) {
         Check.usable("labels", labels);
         if (rows > 0) {
             Check.vector("labels", labels, lo, rows, 8, false);
@@ -661,9 +617,9 @@ public final class Panmax {
         return rows;
     }
 
-    private static void ceGradOverlaps(MemorySegment x, long xo, long xs, long xSpan, MemorySegment labels, long lo,
-                                       long lSpan, MemorySegment target, long to, long ts, long tSpan, MemorySegment grad,
-                                       long go, long gs, long gSpan, MemorySegment loss, long lossOff, long nLoss,
+    private static void ceGradOverlaps(Object x, long xo, long xs, long xSpan, Object labels, long lo,
+                                       long lSpan, Object target, long to, long ts, long tSpan, Object grad,
+                                       long go, long gs, long gSpan, Object loss, long lossOff, long nLoss,
                                        long rows, int e) {
         Check.noOverlap("grad", grad, go, gs, gSpan, "logits", x, xo, xs, xSpan, e, e, true);
         Check.noOverlap("grad", grad, go, gs, gSpan, "target", target, to, ts, tSpan, e, e, false);
@@ -671,17 +627,18 @@ public final class Panmax {
         Check.noOverlap("loss", loss, lossOff, nLoss, nLoss, "grad", grad, go, gs, gSpan, e, e, false);
     }
 
-    private static void ceLossOverlaps(MemorySegment x, long xo, long xs, long xSpan, MemorySegment labels, long lo,
-                                       long lSpan, MemorySegment target, long to, long ts, long tSpan, MemorySegment loss,
+    private static void ceLossOverlaps(Object x, long xo, long xs, long xSpan, Object labels, long lo,
+                                       long lSpan, Object target, long to, long ts, long tSpan, Object loss,
                                        long lossOff, long nLoss, long rows, int e) {
         Check.noOverlap("loss", loss, lossOff, nLoss, nLoss, "logits", x, xo, xs, xSpan, e, e, false);
         Check.noOverlap("loss", loss, lossOff, nLoss, nLoss, "target", target, to, ts, tSpan, e, e, false);
         Check.noOverlap("loss", loss, lossOff, nLoss, nLoss, "labels", labels, lo, rows, lSpan, e, 8, false);
     }
 
-    private static void ceLabelsInRange(MemorySegment labels, long lo, long rows, long cols, long ignoreIndex) {
+    private static void ceLabelsInRange(Object labels, long lo, long rows, long cols, long ignoreIndex) {
         for (long r = 0; r < rows; r++) {
-            long label = labels.getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, lo + r);
+            long label = labels instanceof long[] a ? a[(int) (lo + r)]
+                    : ((MemorySegment) labels).getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, lo + r);
             if ((label < 0 || label >= cols) && label != ignoreIndex) {
                 throw new IllegalArgumentException("labels[" + r + "] = " + label + " is outside [0, " + cols
                         + ") and is not the ignore index " + ignoreIndex);

@@ -260,36 +260,51 @@ public class JavaScalarKernels implements Kernels {
         return k == NAN ? Double.NaN : k == EMPTY ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
     }
 
+    /** The SPI's buffer (a segment or an unwrapped array) as a segment. */
+    static MemorySegment seg(Object buffer) {
+        return Kernels.segment(buffer);
+    }
+
     // ---- SPI ----------------------------------------------------------------------------------
 
     @Override
-    public void softmax(boolean f64, MemorySegment x, long xOff, long xStride, MemorySegment y, long yOff, long yStride,
+    public void softmax(boolean f64, Object xBuf, long xOff, long xStride, Object yBuf, long yOff, long yStride,
                         long rows, long cols) {
+        MemorySegment x = seg(xBuf);
+        MemorySegment y = seg(yBuf);
         for (long r = 0; r < rows; r++) {
             softmaxRow(f64, x, xOff + r * xStride, y, yOff + r * yStride, cols, 1);
         }
     }
 
     @Override
-    public void logSoftmax(boolean f64, MemorySegment x, long xOff, long xStride, MemorySegment y, long yOff, long yStride,
+    public void logSoftmax(boolean f64, Object xBuf, long xOff, long xStride, Object yBuf, long yOff, long yStride,
                            long rows, long cols) {
+        MemorySegment x = seg(xBuf);
+        MemorySegment y = seg(yBuf);
         for (long r = 0; r < rows; r++) {
             logSoftmaxRow(f64, x, xOff + r * xStride, y, yOff + r * yStride, cols, 1);
         }
     }
 
     @Override
-    public void logSumExp(boolean f64, MemorySegment x, long xOff, long xStride, MemorySegment out, long outOff,
+    public void logSumExp(boolean f64, Object xBuf, long xOff, long xStride, Object outBuf, long outOff,
                           long rows, long cols) {
+        MemorySegment x = seg(xBuf);
+        MemorySegment out = seg(outBuf);
         for (long r = 0; r < rows; r++) {
             set(out, f64, outOff + r, logSumExpRow(f64, x, xOff + r * xStride, cols));
         }
     }
 
     @Override
-    public void softmaxEx(boolean f64, MemorySegment x, long xOff, long xStride, MemorySegment y, long yOff, long yStride,
-                          long rows, long cols, double temperature, MemorySegment mask, long maskOff, long maskStride,
-                          MemorySegment bias, long biasOff, long biasStride, int flags) {
+    public void softmaxEx(boolean f64, Object xBuf, long xOff, long xStride, Object yBuf, long yOff, long yStride,
+                          long rows, long cols, double temperature, Object maskBuf, long maskOff, long maskStride,
+                          Object biasBuf, long biasOff, long biasStride, int flags) {
+        MemorySegment x = seg(xBuf);
+        MemorySegment y = seg(yBuf);
+        MemorySegment mask = seg(maskBuf);
+        MemorySegment bias = seg(biasBuf);
         softmaxExRows(f64, x, xOff, xStride, y, yOff, yStride, rows, cols, temperature, mask, maskOff, maskStride,
                 bias, biasOff, biasStride, flags);
     }
@@ -334,8 +349,11 @@ public class JavaScalarKernels implements Kernels {
     }
 
     @Override
-    public void softmaxBackward(boolean f64, MemorySegment p, long pOff, long pStride, MemorySegment dy, long dyOff,
-                                long dyStride, MemorySegment dx, long dxOff, long dxStride, long rows, long cols) {
+    public void softmaxBackward(boolean f64, Object pBuf, long pOff, long pStride, Object dyBuf, long dyOff,
+                                long dyStride, Object dxBuf, long dxOff, long dxStride, long rows, long cols) {
+        MemorySegment p = seg(pBuf);
+        MemorySegment dy = seg(dyBuf);
+        MemorySegment dx = seg(dxBuf);
         for (long r = 0; r < rows; r++) {
             long po = pOff + r * pStride;
             long dyo = dyOff + r * dyStride;
@@ -345,8 +363,11 @@ public class JavaScalarKernels implements Kernels {
     }
 
     @Override
-    public void logSoftmaxBackward(boolean f64, MemorySegment logp, long lOff, long lStride, MemorySegment dy, long dyOff,
-                                   long dyStride, MemorySegment dx, long dxOff, long dxStride, long rows, long cols) {
+    public void logSoftmaxBackward(boolean f64, Object logpBuf, long lOff, long lStride, Object dyBuf, long dyOff,
+                                   long dyStride, Object dxBuf, long dxOff, long dxStride, long rows, long cols) {
+        MemorySegment logp = seg(logpBuf);
+        MemorySegment dy = seg(dyBuf);
+        MemorySegment dx = seg(dxBuf);
         for (long r = 0; r < rows; r++) {
             long dyo = dyOff + r * dyStride;
             double c = sum(dy, dyo, f64, cols);
@@ -355,8 +376,11 @@ public class JavaScalarKernels implements Kernels {
     }
 
     @Override
-    public void logSoftmaxJvp(boolean f64, MemorySegment logp, long lOff, long lStride, MemorySegment v, long vOff,
-                              long vStride, MemorySegment out, long outOff, long outStride, long rows, long cols) {
+    public void logSoftmaxJvp(boolean f64, Object logpBuf, long lOff, long lStride, Object vBuf, long vOff,
+                              long vStride, Object outBuf, long outOff, long outStride, long rows, long cols) {
+        MemorySegment logp = seg(logpBuf);
+        MemorySegment v = seg(vBuf);
+        MemorySegment out = seg(outBuf);
         for (long r = 0; r < rows; r++) {
             long lo = lOff + r * lStride;
             long vo = vOff + r * vStride;
@@ -369,8 +393,10 @@ public class JavaScalarKernels implements Kernels {
     }
 
     @Override
-    public void jacobian(boolean f64, MemorySegment x, long xOff, long xStride, MemorySegment jac, long jacOff, long rows,
+    public void jacobian(boolean f64, Object xBuf, long xOff, long xStride, Object jacBuf, long jacOff, long rows,
                          long cols, int flags) {
+        MemorySegment x = seg(xBuf);
+        MemorySegment jac = seg(jacBuf);
         boolean log = (flags & FLAG_LOG) != 0;
         long nn = cols * cols;
         for (long r = 0; r < rows; r++) {
@@ -398,8 +424,11 @@ public class JavaScalarKernels implements Kernels {
     }
 
     @Override
-    public void jacobianMatmul(boolean f64, MemorySegment p, long pOff, long n, MemorySegment v, long vOff, long vStride,
-                               MemorySegment out, long outOff, long outStride, long k, int flags) {
+    public void jacobianMatmul(boolean f64, Object pBuf, long pOff, long n, Object vBuf, long vOff, long vStride,
+                               Object outBuf, long outOff, long outStride, long k, int flags) {
+        MemorySegment p = seg(pBuf);
+        MemorySegment v = seg(vBuf);
+        MemorySegment out = seg(outBuf);
         boolean log = (flags & FLAG_LOG) != 0;
         double[] w = new double[(int) Math.min(k, Integer.MAX_VALUE - 8)]; // w = V^T p (not a hot path)
         for (long i = 0; i < n; i++) {
@@ -421,10 +450,15 @@ public class JavaScalarKernels implements Kernels {
     }
 
     @Override
-    public void crossEntropy(boolean f64, MemorySegment logits, long xOff, long xStride, MemorySegment labels,
-                             long labelsOff, MemorySegment target, long tOff, long tStride, MemorySegment grad, long gOff,
-                             long gStride, MemorySegment loss, long lossOff, long rows, long cols, long ignoreIndex,
+    public void crossEntropy(boolean f64, Object logitsBuf, long xOff, long xStride, Object labelsBuf,
+                             long labelsOff, Object targetBuf, long tOff, long tStride, Object gradBuf, long gOff,
+                             long gStride, Object lossBuf, long lossOff, long rows, long cols, long ignoreIndex,
                              double labelSmoothing, int reduction) {
+        MemorySegment logits = seg(logitsBuf);
+        MemorySegment labels = seg(labelsBuf);
+        MemorySegment target = seg(targetBuf);
+        MemorySegment grad = seg(gradBuf);
+        MemorySegment loss = seg(lossBuf);
         long n = cols;
         double ls = round(f64, labelSmoothing);
         double keep = 1 - ls;

@@ -49,12 +49,12 @@ public final class JavaVectorKernels extends JavaScalarKernels {
     private static final JavaScalarKernels EXACT_ROWS = new JavaScalarKernels();
 
     @Override
-    public void softmaxEx(boolean f64, MemorySegment x, long xOff, long xStride, MemorySegment y, long yOff, long yStride,
-                          long rows, long cols, double temperature, MemorySegment mask, long maskOff, long maskStride,
-                          MemorySegment bias, long biasOff, long biasStride, int flags) {
+    public void softmaxEx(boolean f64, Object x, long xOff, long xStride, Object y, long yOff, long yStride,
+                          long rows, long cols, double temperature, Object mask, long maskOff, long maskStride,
+                          Object bias, long biasOff, long biasStride, int flags) {
         JavaScalarKernels impl = (flags & FLAG_EXACT) != 0 ? EXACT_ROWS : this;
-        impl.softmaxExRows(f64, x, xOff, xStride, y, yOff, yStride, rows, cols, temperature, mask, maskOff, maskStride,
-                bias, biasOff, biasStride, flags);
+        impl.softmaxExRows(f64, seg(x), xOff, xStride, seg(y), yOff, yStride, rows, cols, temperature, seg(mask), maskOff,
+                maskStride, seg(bias), biasOff, biasStride, flags);
     }
 
     // exp(r) ~ 1 + r + r^2 P(r) on [-ln2/2, ln2/2]; coefficients of Cephes expf.c (S. Moshier), < 1 ulp.

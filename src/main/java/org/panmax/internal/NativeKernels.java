@@ -1,5 +1,6 @@
 package org.panmax.internal;
 
+import static java.lang.foreign.MemorySegment.NULL;
 import static org.panmax.bindings.panmax_h.*;
 
 import java.lang.foreign.FunctionDescriptor;
@@ -11,8 +12,9 @@ import java.lang.invoke.MethodHandle;
  * The native backend for one ISA. Every downcall goes through a {@code Linker.Option.critical(true)}
  * handle built from the jextract-generated {@code $address()} and {@code $descriptor()} (jextract cannot
  * emit critical handles itself): no thread-state transition, and heap segments (float[] etc.) reach C
- * without a copy. Arguments were validated by the facade; a non-zero status here means the Java and C
- * checks disagree, which {@link #check} reports as a bug.
+ * without a copy. Arrays from the facade's array overloads arrive unwrapped and are wrapped next to the
+ * downcall ({@link #floats} etc.), so that the wrapper never escapes. Arguments were validated by the
+ * facade; a non-zero status here means the Java and C checks disagree, which {@link #check} reports as a bug.
  */
 public final class NativeKernels implements Kernels {
     private final int isa;
@@ -59,12 +61,43 @@ public final class NativeKernels implements Kernels {
     static final MethodHandle CROSS_ENTROPY_F32 = critical(panmax_cross_entropy_f32$address(), panmax_cross_entropy_f32$descriptor());
     static final MethodHandle CROSS_ENTROPY_F64 = critical(panmax_cross_entropy_f64$address(), panmax_cross_entropy_f64$descriptor());
 
-    private static MemorySegment at(MemorySegment s, long elementOffset, long elementBytes) {
-        return elementOffset == 0 ? s : s.asSlice(elementOffset * elementBytes);
+    /*
+     * The pointer arguments. An array from the facade's array overloads is wrapped here, in the method that
+     * makes the downcall, never by a caller: the linkage behind invokeExact is always inlined, so escape
+     * analysis removes the wrapper whether or not this method is inlined into the facade. Escape analysis
+     * gives up on a wrapper that a phi merges with another object, so nothing here merges one where the
+     * branch profile can tell: separate downcall sites for segments (the segment overloads pass only
+     * segments) and for arrays (the array overloads pass only arrays); one helper per array type (a shared
+     * one would merge a float[] wrapper with a long[] one); an optional argument tested for null at its own
+     * call site (a shared test, seeing null for target and an array for grad, would merge the wrapper with
+     * NULL; the casts matter there: a conditional passed to invokeExact is otherwise typed Object). What is
+     * left: a process that passes arrays of one type at element offsets both 0 and not 0 merges their
+     * wrappers with their slices; one that also passes segments to the same entry point shares the JDK's
+     * downcall stub profile with them (the heap session, 32 B per call, then escapes).
+     */
+    private static MemorySegment floats(Object s, long off) {
+        MemorySegment m = MemorySegment.ofArray((float[]) s);
+        return off == 0 ? m : m.asSlice(off * 4);
     }
 
-    private static MemorySegment opt(MemorySegment s, long elementOffset, long elementBytes) {
-        return s == null ? MemorySegment.NULL : at(s, elementOffset, elementBytes);
+    private static MemorySegment doubles(Object s, long off) {
+        MemorySegment m = MemorySegment.ofArray((double[]) s);
+        return off == 0 ? m : m.asSlice(off * 8);
+    }
+
+    private static MemorySegment longs(Object s, long off) {
+        MemorySegment m = MemorySegment.ofArray((long[]) s);
+        return off == 0 ? m : m.asSlice(off * 8);
+    }
+
+    private static MemorySegment bytes(Object s, long off) {
+        MemorySegment m = MemorySegment.ofArray((byte[]) s);
+        return off == 0 ? m : m.asSlice(off);
+    }
+
+    private static MemorySegment seg(Object s, long elementOffset, long elementBytes) {
+        MemorySegment m = (MemorySegment) s;
+        return elementOffset == 0 ? m : m.asSlice(elementOffset * elementBytes);
     }
 
     static void check(int status, String op) {
@@ -86,12 +119,17 @@ public final class NativeKernels implements Kernels {
     }
 
     @Override
-    public void softmax(boolean f64, MemorySegment x, long xOff, long xStride, MemorySegment y, long yOff, long yStride,
+    public void softmax(boolean f64, Object x, long xOff, long xStride, Object y, long yOff, long yStride,
                         long rows, long cols) {
         int st;
         try {
-            st = f64 ? (int) SOFTMAX_F64.invokeExact(at(x, xOff, 8), xStride, at(y, yOff, 8), yStride, rows, cols, isa)
-                     : (int) SOFTMAX_F32.invokeExact(at(x, xOff, 4), xStride, at(y, yOff, 4), yStride, rows, cols, isa);
+            if (x instanceof MemorySegment) {
+                st = f64 ? (int) SOFTMAX_F64.invokeExact(seg(x, xOff, 8), xStride, seg(y, yOff, 8), yStride, rows, cols, isa)
+                         : (int) SOFTMAX_F32.invokeExact(seg(x, xOff, 4), xStride, seg(y, yOff, 4), yStride, rows, cols, isa);
+            } else {
+                st = f64 ? (int) SOFTMAX_F64.invokeExact(doubles(x, xOff), xStride, doubles(y, yOff), yStride, rows, cols, isa)
+                         : (int) SOFTMAX_F32.invokeExact(floats(x, xOff), xStride, floats(y, yOff), yStride, rows, cols, isa);
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -99,12 +137,17 @@ public final class NativeKernels implements Kernels {
     }
 
     @Override
-    public void logSoftmax(boolean f64, MemorySegment x, long xOff, long xStride, MemorySegment y, long yOff, long yStride,
+    public void logSoftmax(boolean f64, Object x, long xOff, long xStride, Object y, long yOff, long yStride,
                            long rows, long cols) {
         int st;
         try {
-            st = f64 ? (int) LOG_SOFTMAX_F64.invokeExact(at(x, xOff, 8), xStride, at(y, yOff, 8), yStride, rows, cols, isa)
-                     : (int) LOG_SOFTMAX_F32.invokeExact(at(x, xOff, 4), xStride, at(y, yOff, 4), yStride, rows, cols, isa);
+            if (x instanceof MemorySegment) {
+                st = f64 ? (int) LOG_SOFTMAX_F64.invokeExact(seg(x, xOff, 8), xStride, seg(y, yOff, 8), yStride, rows, cols, isa)
+                         : (int) LOG_SOFTMAX_F32.invokeExact(seg(x, xOff, 4), xStride, seg(y, yOff, 4), yStride, rows, cols, isa);
+            } else {
+                st = f64 ? (int) LOG_SOFTMAX_F64.invokeExact(doubles(x, xOff), xStride, doubles(y, yOff), yStride, rows, cols, isa)
+                         : (int) LOG_SOFTMAX_F32.invokeExact(floats(x, xOff), xStride, floats(y, yOff), yStride, rows, cols, isa);
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -112,12 +155,17 @@ public final class NativeKernels implements Kernels {
     }
 
     @Override
-    public void logSumExp(boolean f64, MemorySegment x, long xOff, long xStride, MemorySegment out, long outOff,
+    public void logSumExp(boolean f64, Object x, long xOff, long xStride, Object out, long outOff,
                           long rows, long cols) {
         int st;
         try {
-            st = f64 ? (int) LOGSUMEXP_F64.invokeExact(at(x, xOff, 8), xStride, at(out, outOff, 8), rows, cols, isa)
-                     : (int) LOGSUMEXP_F32.invokeExact(at(x, xOff, 4), xStride, at(out, outOff, 4), rows, cols, isa);
+            if (x instanceof MemorySegment) {
+                st = f64 ? (int) LOGSUMEXP_F64.invokeExact(seg(x, xOff, 8), xStride, seg(out, outOff, 8), rows, cols, isa)
+                         : (int) LOGSUMEXP_F32.invokeExact(seg(x, xOff, 4), xStride, seg(out, outOff, 4), rows, cols, isa);
+            } else {
+                st = f64 ? (int) LOGSUMEXP_F64.invokeExact(doubles(x, xOff), xStride, doubles(out, outOff), rows, cols, isa)
+                         : (int) LOGSUMEXP_F32.invokeExact(floats(x, xOff), xStride, floats(out, outOff), rows, cols, isa);
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -125,15 +173,26 @@ public final class NativeKernels implements Kernels {
     }
 
     @Override
-    public void softmaxEx(boolean f64, MemorySegment x, long xOff, long xStride, MemorySegment y, long yOff, long yStride,
-                          long rows, long cols, double temperature, MemorySegment mask, long maskOff, long maskStride,
-                          MemorySegment bias, long biasOff, long biasStride, int flags) {
+    public void softmaxEx(boolean f64, Object x, long xOff, long xStride, Object y, long yOff, long yStride,
+                          long rows, long cols, double temperature, Object mask, long maskOff, long maskStride,
+                          Object bias, long biasOff, long biasStride, int flags) {
         int st;
         try {
-            st = f64 ? (int) SOFTMAX_EX_F64.invokeExact(at(x, xOff, 8), xStride, at(y, yOff, 8), yStride, rows, cols,
-                            temperature, opt(mask, maskOff, 1), maskStride, opt(bias, biasOff, 8), biasStride, flags, isa)
-                     : (int) SOFTMAX_EX_F32.invokeExact(at(x, xOff, 4), xStride, at(y, yOff, 4), yStride, rows, cols,
-                            (float) temperature, opt(mask, maskOff, 1), maskStride, opt(bias, biasOff, 4), biasStride, flags, isa);
+            if (x instanceof MemorySegment) {
+                st = f64 ? (int) SOFTMAX_EX_F64.invokeExact(seg(x, xOff, 8), xStride, seg(y, yOff, 8), yStride, rows, cols,
+                                temperature, (MemorySegment) (mask == null ? NULL : seg(mask, maskOff, 1)), maskStride,
+                                (MemorySegment) (bias == null ? NULL : seg(bias, biasOff, 8)), biasStride, flags, isa)
+                         : (int) SOFTMAX_EX_F32.invokeExact(seg(x, xOff, 4), xStride, seg(y, yOff, 4), yStride, rows, cols,
+                                (float) temperature, (MemorySegment) (mask == null ? NULL : seg(mask, maskOff, 1)), maskStride,
+                                (MemorySegment) (bias == null ? NULL : seg(bias, biasOff, 4)), biasStride, flags, isa);
+            } else {
+                st = f64 ? (int) SOFTMAX_EX_F64.invokeExact(doubles(x, xOff), xStride, doubles(y, yOff), yStride, rows, cols,
+                                temperature, (MemorySegment) (mask == null ? NULL : bytes(mask, maskOff)), maskStride,
+                                (MemorySegment) (bias == null ? NULL : doubles(bias, biasOff)), biasStride, flags, isa)
+                         : (int) SOFTMAX_EX_F32.invokeExact(floats(x, xOff), xStride, floats(y, yOff), yStride, rows, cols,
+                                (float) temperature, (MemorySegment) (mask == null ? NULL : bytes(mask, maskOff)), maskStride,
+                                (MemorySegment) (bias == null ? NULL : floats(bias, biasOff)), biasStride, flags, isa);
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -141,14 +200,21 @@ public final class NativeKernels implements Kernels {
     }
 
     @Override
-    public void softmaxBackward(boolean f64, MemorySegment p, long pOff, long pStride, MemorySegment dy, long dyOff,
-                                long dyStride, MemorySegment dx, long dxOff, long dxStride, long rows, long cols) {
+    public void softmaxBackward(boolean f64, Object p, long pOff, long pStride, Object dy, long dyOff,
+                                long dyStride, Object dx, long dxOff, long dxStride, long rows, long cols) {
         int st;
         try {
-            st = f64 ? (int) BACKWARD_F64.invokeExact(at(p, pOff, 8), pStride, at(dy, dyOff, 8), dyStride,
-                            at(dx, dxOff, 8), dxStride, rows, cols, isa)
-                     : (int) BACKWARD_F32.invokeExact(at(p, pOff, 4), pStride, at(dy, dyOff, 4), dyStride,
-                            at(dx, dxOff, 4), dxStride, rows, cols, isa);
+            if (p instanceof MemorySegment) {
+                st = f64 ? (int) BACKWARD_F64.invokeExact(seg(p, pOff, 8), pStride, seg(dy, dyOff, 8), dyStride,
+                                seg(dx, dxOff, 8), dxStride, rows, cols, isa)
+                         : (int) BACKWARD_F32.invokeExact(seg(p, pOff, 4), pStride, seg(dy, dyOff, 4), dyStride,
+                                seg(dx, dxOff, 4), dxStride, rows, cols, isa);
+            } else {
+                st = f64 ? (int) BACKWARD_F64.invokeExact(doubles(p, pOff), pStride, doubles(dy, dyOff), dyStride,
+                                doubles(dx, dxOff), dxStride, rows, cols, isa)
+                         : (int) BACKWARD_F32.invokeExact(floats(p, pOff), pStride, floats(dy, dyOff), dyStride,
+                                floats(dx, dxOff), dxStride, rows, cols, isa);
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -156,14 +222,21 @@ public final class NativeKernels implements Kernels {
     }
 
     @Override
-    public void logSoftmaxBackward(boolean f64, MemorySegment logp, long lOff, long lStride, MemorySegment dy, long dyOff,
-                                   long dyStride, MemorySegment dx, long dxOff, long dxStride, long rows, long cols) {
+    public void logSoftmaxBackward(boolean f64, Object logp, long lOff, long lStride, Object dy, long dyOff,
+                                   long dyStride, Object dx, long dxOff, long dxStride, long rows, long cols) {
         int st;
         try {
-            st = f64 ? (int) LOG_BACKWARD_F64.invokeExact(at(logp, lOff, 8), lStride, at(dy, dyOff, 8), dyStride,
-                            at(dx, dxOff, 8), dxStride, rows, cols, isa)
-                     : (int) LOG_BACKWARD_F32.invokeExact(at(logp, lOff, 4), lStride, at(dy, dyOff, 4), dyStride,
-                            at(dx, dxOff, 4), dxStride, rows, cols, isa);
+            if (logp instanceof MemorySegment) {
+                st = f64 ? (int) LOG_BACKWARD_F64.invokeExact(seg(logp, lOff, 8), lStride, seg(dy, dyOff, 8), dyStride,
+                                seg(dx, dxOff, 8), dxStride, rows, cols, isa)
+                         : (int) LOG_BACKWARD_F32.invokeExact(seg(logp, lOff, 4), lStride, seg(dy, dyOff, 4), dyStride,
+                                seg(dx, dxOff, 4), dxStride, rows, cols, isa);
+            } else {
+                st = f64 ? (int) LOG_BACKWARD_F64.invokeExact(doubles(logp, lOff), lStride, doubles(dy, dyOff), dyStride,
+                                doubles(dx, dxOff), dxStride, rows, cols, isa)
+                         : (int) LOG_BACKWARD_F32.invokeExact(floats(logp, lOff), lStride, floats(dy, dyOff), dyStride,
+                                floats(dx, dxOff), dxStride, rows, cols, isa);
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -171,14 +244,21 @@ public final class NativeKernels implements Kernels {
     }
 
     @Override
-    public void logSoftmaxJvp(boolean f64, MemorySegment logp, long lOff, long lStride, MemorySegment v, long vOff,
-                              long vStride, MemorySegment out, long outOff, long outStride, long rows, long cols) {
+    public void logSoftmaxJvp(boolean f64, Object logp, long lOff, long lStride, Object v, long vOff,
+                              long vStride, Object out, long outOff, long outStride, long rows, long cols) {
         int st;
         try {
-            st = f64 ? (int) LOG_JVP_F64.invokeExact(at(logp, lOff, 8), lStride, at(v, vOff, 8), vStride,
-                            at(out, outOff, 8), outStride, rows, cols, isa)
-                     : (int) LOG_JVP_F32.invokeExact(at(logp, lOff, 4), lStride, at(v, vOff, 4), vStride,
-                            at(out, outOff, 4), outStride, rows, cols, isa);
+            if (logp instanceof MemorySegment) {
+                st = f64 ? (int) LOG_JVP_F64.invokeExact(seg(logp, lOff, 8), lStride, seg(v, vOff, 8), vStride,
+                                seg(out, outOff, 8), outStride, rows, cols, isa)
+                         : (int) LOG_JVP_F32.invokeExact(seg(logp, lOff, 4), lStride, seg(v, vOff, 4), vStride,
+                                seg(out, outOff, 4), outStride, rows, cols, isa);
+            } else {
+                st = f64 ? (int) LOG_JVP_F64.invokeExact(doubles(logp, lOff), lStride, doubles(v, vOff), vStride,
+                                doubles(out, outOff), outStride, rows, cols, isa)
+                         : (int) LOG_JVP_F32.invokeExact(floats(logp, lOff), lStride, floats(v, vOff), vStride,
+                                floats(out, outOff), outStride, rows, cols, isa);
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -186,12 +266,17 @@ public final class NativeKernels implements Kernels {
     }
 
     @Override
-    public void jacobian(boolean f64, MemorySegment x, long xOff, long xStride, MemorySegment jac, long jacOff,
+    public void jacobian(boolean f64, Object x, long xOff, long xStride, Object jac, long jacOff,
                          long rows, long cols, int flags) {
         int st;
         try {
-            st = f64 ? (int) JACOBIAN_F64.invokeExact(at(x, xOff, 8), xStride, at(jac, jacOff, 8), rows, cols, flags, isa)
-                     : (int) JACOBIAN_F32.invokeExact(at(x, xOff, 4), xStride, at(jac, jacOff, 4), rows, cols, flags, isa);
+            if (x instanceof MemorySegment) {
+                st = f64 ? (int) JACOBIAN_F64.invokeExact(seg(x, xOff, 8), xStride, seg(jac, jacOff, 8), rows, cols, flags, isa)
+                         : (int) JACOBIAN_F32.invokeExact(seg(x, xOff, 4), xStride, seg(jac, jacOff, 4), rows, cols, flags, isa);
+            } else {
+                st = f64 ? (int) JACOBIAN_F64.invokeExact(doubles(x, xOff), xStride, doubles(jac, jacOff), rows, cols, flags, isa)
+                         : (int) JACOBIAN_F32.invokeExact(floats(x, xOff), xStride, floats(jac, jacOff), rows, cols, flags, isa);
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -199,14 +284,21 @@ public final class NativeKernels implements Kernels {
     }
 
     @Override
-    public void jacobianMatmul(boolean f64, MemorySegment p, long pOff, long n, MemorySegment v, long vOff, long vStride,
-                               MemorySegment out, long outOff, long outStride, long k, int flags) {
+    public void jacobianMatmul(boolean f64, Object p, long pOff, long n, Object v, long vOff, long vStride,
+                               Object out, long outOff, long outStride, long k, int flags) {
         int st;
         try {
-            st = f64 ? (int) JAC_MATMUL_F64.invokeExact(at(p, pOff, 8), n, at(v, vOff, 8), vStride,
-                            at(out, outOff, 8), outStride, k, flags, isa)
-                     : (int) JAC_MATMUL_F32.invokeExact(at(p, pOff, 4), n, at(v, vOff, 4), vStride,
-                            at(out, outOff, 4), outStride, k, flags, isa);
+            if (p instanceof MemorySegment) {
+                st = f64 ? (int) JAC_MATMUL_F64.invokeExact(seg(p, pOff, 8), n, seg(v, vOff, 8), vStride,
+                                seg(out, outOff, 8), outStride, k, flags, isa)
+                         : (int) JAC_MATMUL_F32.invokeExact(seg(p, pOff, 4), n, seg(v, vOff, 4), vStride,
+                                seg(out, outOff, 4), outStride, k, flags, isa);
+            } else {
+                st = f64 ? (int) JAC_MATMUL_F64.invokeExact(doubles(p, pOff), n, doubles(v, vOff), vStride,
+                                doubles(out, outOff), outStride, k, flags, isa)
+                         : (int) JAC_MATMUL_F32.invokeExact(floats(p, pOff), n, floats(v, vOff), vStride,
+                                floats(out, outOff), outStride, k, flags, isa);
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -214,18 +306,35 @@ public final class NativeKernels implements Kernels {
     }
 
     @Override
-    public void crossEntropy(boolean f64, MemorySegment logits, long xOff, long xStride, MemorySegment labels,
-                             long labelsOff, MemorySegment target, long tOff, long tStride, MemorySegment grad, long gOff,
-                             long gStride, MemorySegment loss, long lossOff, long rows, long cols, long ignoreIndex,
+    public void crossEntropy(boolean f64, Object logits, long xOff, long xStride, Object labels,
+                             long labelsOff, Object target, long tOff, long tStride, Object grad, long gOff,
+                             long gStride, Object loss, long lossOff, long rows, long cols, long ignoreIndex,
                              double labelSmoothing, int reduction) {
         int st;
         try {
-            st = f64 ? (int) CROSS_ENTROPY_F64.invokeExact(at(logits, xOff, 8), xStride, opt(labels, labelsOff, 8),
-                            opt(target, tOff, 8), tStride, opt(grad, gOff, 8), gStride, at(loss, lossOff, 8),
-                            rows, cols, ignoreIndex, labelSmoothing, reduction, isa)
-                     : (int) CROSS_ENTROPY_F32.invokeExact(at(logits, xOff, 4), xStride, opt(labels, labelsOff, 8),
-                            opt(target, tOff, 4), tStride, opt(grad, gOff, 4), gStride, at(loss, lossOff, 4),
-                            rows, cols, ignoreIndex, (float) labelSmoothing, reduction, isa);
+            if (logits instanceof MemorySegment) {
+                st = f64 ? (int) CROSS_ENTROPY_F64.invokeExact(seg(logits, xOff, 8), xStride,
+                                (MemorySegment) (labels == null ? NULL : seg(labels, labelsOff, 8)),
+                                (MemorySegment) (target == null ? NULL : seg(target, tOff, 8)), tStride,
+                                (MemorySegment) (grad == null ? NULL : seg(grad, gOff, 8)), gStride, seg(loss, lossOff, 8),
+                                rows, cols, ignoreIndex, labelSmoothing, reduction, isa)
+                         : (int) CROSS_ENTROPY_F32.invokeExact(seg(logits, xOff, 4), xStride,
+                                (MemorySegment) (labels == null ? NULL : seg(labels, labelsOff, 8)),
+                                (MemorySegment) (target == null ? NULL : seg(target, tOff, 4)), tStride,
+                                (MemorySegment) (grad == null ? NULL : seg(grad, gOff, 4)), gStride, seg(loss, lossOff, 4),
+                                rows, cols, ignoreIndex, (float) labelSmoothing, reduction, isa);
+            } else {
+                st = f64 ? (int) CROSS_ENTROPY_F64.invokeExact(doubles(logits, xOff), xStride,
+                                (MemorySegment) (labels == null ? NULL : longs(labels, labelsOff)),
+                                (MemorySegment) (target == null ? NULL : doubles(target, tOff)), tStride,
+                                (MemorySegment) (grad == null ? NULL : doubles(grad, gOff)), gStride, doubles(loss, lossOff),
+                                rows, cols, ignoreIndex, labelSmoothing, reduction, isa)
+                         : (int) CROSS_ENTROPY_F32.invokeExact(floats(logits, xOff), xStride,
+                                (MemorySegment) (labels == null ? NULL : longs(labels, labelsOff)),
+                                (MemorySegment) (target == null ? NULL : floats(target, tOff)), tStride,
+                                (MemorySegment) (grad == null ? NULL : floats(grad, gOff)), gStride, floats(loss, lossOff),
+                                rows, cols, ignoreIndex, (float) labelSmoothing, reduction, isa);
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }
