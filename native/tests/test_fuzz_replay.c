@@ -2,6 +2,8 @@
  * Runs the fuzz target without libFuzzer (any C compiler, so CI needs no clang): every file of the
  * committed corpus (native/fuzz/corpus), then seeded random inputs for a bounded time
  * (PANMAX_FUZZ_SECONDS, default 10). Built with the sanitizers when PANMAX_SANITIZE=ON.
+ * A failure is replayed with PANMAX_FUZZ_SEED (printed first); PANMAX_FUZZ_LAST=file keeps the
+ * input in flight in that file, to be added to the corpus once the bug is fixed.
  */
 #define _DEFAULT_SOURCE 1 /* clock_gettime, dirent */
 #include <dirent.h>
@@ -49,8 +51,11 @@ int main(void)
     }
     const char *secs = getenv("PANMAX_FUZZ_SECONDS");
     double budget = secs ? atof(secs) : 10.0;
-    uint64_t s = 0x9E3779B97F4A7C15ull ^ (uint64_t)time(NULL);
-    printf("fuzz replay: seed %llu\n", (unsigned long long)s);
+    const char *seed = getenv("PANMAX_FUZZ_SEED"); /* replays a run: the seed it printed */
+    uint64_t s = seed && *seed ? strtoull(seed, NULL, 10) : 0x9E3779B97F4A7C15ull ^ (uint64_t)time(NULL);
+    printf("fuzz replay: seed %llu (PANMAX_FUZZ_SEED=%llu replays)\n", (unsigned long long)s, (unsigned long long)s);
+    fflush(stdout); /* a crash must not swallow the seed */
+    const char *last = getenv("PANMAX_FUZZ_LAST");
     double t0 = pmf_now();
     uint8_t in[256];
     while (pmf_now() - t0 < budget) {
@@ -60,6 +65,13 @@ int main(void)
             s ^= s >> 7;
             s ^= s << 17;
             in[i] = (uint8_t)s;
+        }
+        if (last) { /* PANMAX_FUZZ_LAST=file: each input is written there first, so a crash leaves it */
+            FILE *f = fopen(last, "wb");
+            if (f) {
+                fwrite(in, 1, n, f);
+                fclose(f);
+            }
         }
         LLVMFuzzerTestOneInput(in, n);
         randoms++;
