@@ -25,6 +25,9 @@
     typedef T (*pm_rmax_##S##_fn)(const T *x, int64_t n);                                      \
     /* y = exp((x - m) * s); returns sum(y) accumulated in double. y may equal x. */            \
     typedef double (*pm_expsum_store_##S##_fn)(const T *x, T *y, int64_t n, T m, T s);          \
+    /* expsum_store that also prefetches the n elements after x (the blocked form's next block, \
+     * fetched while this one is compute-bound). Optional: NULL where an ISA has none. */      \
+    typedef double (*pm_expsum_store_ahead_##S##_fn)(const T *x, T *y, int64_t n, T m, T s);    \
     /* returns sum(exp((x - m) * s)) without storing. */                                       \
     typedef double (*pm_expsum_##S##_fn)(const T *x, int64_t n, T m, T s);                      \
     /* y = exp((x - m) * s) * c. y may equal x. */                                             \
@@ -55,6 +58,7 @@
     typedef struct pm_kernels_##S {                                                            \
         pm_rmax_##S##_fn rmax;                                                                  \
         pm_expsum_store_##S##_fn expsum_store;                                                  \
+        pm_expsum_store_ahead_##S##_fn expsum_store_ahead;                                      \
         pm_expsum_##S##_fn expsum;                                                              \
         pm_expscale_##S##_fn expscale;                                                          \
         pm_scale_##S##_fn scale;                                                                \

@@ -127,12 +127,16 @@ static float pm_rmax_f32__avx512(const float *x, int64_t n)
 }
 
 static inline __attribute__((always_inline)) double
-pm_expsum_store_f32_body(const float *x, float *y, int64_t n, float m, float s, int scaled)
+pm_expsum_store_f32_body(const float *x, float *y, int64_t n, float m, float s, int scaled, int ahead)
 {
     const __m512 vm = _mm512_set1_ps(m), vs = _mm512_set1_ps(s);
     __m512d a0 = _mm512_setzero_pd(), a1 = a0;
     int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
+        if (ahead) { /* the next n floats, 128 bytes per 32 computed (see kernels.h) */
+            _mm_prefetch((const char *)(x + n + i), _MM_HINT_T0);
+            _mm_prefetch((const char *)(x + n + i + 16), _MM_HINT_T0);
+        }
         __m512 e0 = pm_exp_ps(pm_ts_ps(_mm512_loadu_ps(x + i), vm, vs, scaled));
         __m512 e1 = pm_exp_ps(pm_ts_ps(_mm512_loadu_ps(x + i + 16), vm, vs, scaled));
         _mm512_storeu_ps(y + i, e0);
@@ -150,8 +154,14 @@ pm_expsum_store_f32_body(const float *x, float *y, int64_t n, float m, float s, 
 
 static double pm_expsum_store_f32__avx512(const float *x, float *y, int64_t n, float m, float s)
 {
-    return s == 1.0f ? pm_expsum_store_f32_body(x, y, n, m, s, 0)
-                     : pm_expsum_store_f32_body(x, y, n, m, s, 1);
+    return s == 1.0f ? pm_expsum_store_f32_body(x, y, n, m, s, 0, 0)
+                     : pm_expsum_store_f32_body(x, y, n, m, s, 1, 0);
+}
+
+static double pm_expsum_store_ahead_f32__avx512(const float *x, float *y, int64_t n, float m, float s)
+{
+    return s == 1.0f ? pm_expsum_store_f32_body(x, y, n, m, s, 0, 1)
+                     : pm_expsum_store_f32_body(x, y, n, m, s, 1, 1);
 }
 
 static double pm_expsum_f32__avx512(const float *x, int64_t n, float m, float s)
@@ -457,6 +467,7 @@ void pm_fill_table__avx512(pm_isa_table *t)
     t->name = "avx512";
     t->f32.rmax = pm_rmax_f32__avx512;
     t->f32.expsum_store = pm_expsum_store_f32__avx512;
+    t->f32.expsum_store_ahead = pm_expsum_store_ahead_f32__avx512;
     t->f32.expsum = pm_expsum_f32__avx512;
     t->f32.expscale = pm_expscale_f32__avx512;
     t->f32.scale = pm_scale_f32__avx512;
