@@ -56,24 +56,19 @@ static inline __m256 pm_expr_ps(__m256 r)
     return _mm256_add_ps(_mm256_fmadd_ps(p, r2, r), _mm256_set1_ps(1.0f));
 }
 
-/* 2^k for integral k in [-126, 0] (k is a float holding an integer). */
-static inline __m256 pm_pow2_ps(__m256 k)
-{
-    __m256i ki = _mm256_cvtps_epi32(k);
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(ki, _mm256_set1_epi32(127)), 23));
-}
-
-/* exp(t) for t <= 0 or NaN; lo is an extra low-order part added to t inside the reduction. */
+/* exp(t) for t <= 0 or NaN; lo is an extra low-order part added to t inside the reduction. k and
+ * 2^k come from one FMA with the magic constant, as in pm_exp_ps below (lanes under MIN_T are
+ * zeroed, NaN flows through). */
 static inline __m256 pm_exp2parts_ps(__m256 t, __m256 lo)
 {
-    const __m256 min_t = _mm256_set1_ps(PM_F32_MIN_T);
-    __m256 under = _mm256_cmp_ps(t, min_t, _CMP_LT_OQ); /* false for NaN */
-    __m256 tc = _mm256_max_ps(min_t, t);               /* NaN -> t (second operand) */
-    __m256 k = _mm256_round_ps(_mm256_mul_ps(tc, _mm256_set1_ps(PM_F32_LOG2E)),
-                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_HI), tc); /* exact (Sterbenz) */
+    const __m256 magic = _mm256_set1_ps(PM_F32_MAGIC_BIAS);
+    __m256 under = _mm256_cmp_ps(t, _mm256_set1_ps(PM_F32_MIN_T), _CMP_LT_OQ); /* false for NaN */
+    __m256 nk = _mm256_fmadd_ps(t, _mm256_set1_ps(PM_F32_LOG2E), magic);
+    __m256 scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(nk), 23));
+    __m256 k = _mm256_sub_ps(nk, magic);
+    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_HI), t); /* exact (Sterbenz) */
     r = _mm256_add_ps(r, _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_LO), lo));
-    __m256 e = _mm256_mul_ps(pm_expr_ps(r), pm_pow2_ps(k));
+    __m256 e = _mm256_mul_ps(pm_expr_ps(r), scale);
     return _mm256_andnot_ps(under, e);
 }
 
@@ -356,55 +351,96 @@ static void pm_subexp_f32__avx2(const float *a, const float *dy, float *dx, int6
  * multiplied by s keeping the pair (FMA gives the product's rounding error exactly), so the
  * rounding of x - m never reaches exp.
  */
-static inline void pm_exact_t_ps(__m256 x, __m256 negm, __m256 s, __m256 *hi, __m256 *lo)
+static inline __attribute__((always_inline)) void pm_exact_t_ps(__m256 x, __m256 negm, __m256 s,
+                                                                int scaled, __m256 *hi, __m256 *lo)
 {
     __m256 d = _mm256_add_ps(x, negm);
     __m256 bb = _mm256_sub_ps(d, x);
     __m256 dlo = _mm256_add_ps(_mm256_sub_ps(x, _mm256_sub_ps(d, bb)), _mm256_sub_ps(negm, bb));
+    if (!scaled) { /* T = 1: the pair is (d, dlo) itself */
+        *hi = d;
+        *lo = dlo;
+        return;
+    }
     __m256 p = _mm256_mul_ps(d, s);
     *lo = _mm256_fmadd_ps(dlo, s, _mm256_fmsub_ps(d, s, p));
     *hi = p;
 }
 
-static double pm_expsum_exact_f32__avx2(const float *x, int64_t n, float m, float s)
+static inline __attribute__((always_inline)) __m256 pm_exp_exact1_ps(__m256 v, __m256 negm, __m256 vs, int scaled)
+{
+    __m256 hi, lo;
+    pm_exact_t_ps(v, negm, vs, scaled, &hi, &lo);
+    return pm_exp2parts_ps(hi, lo);
+}
+
+/* Main loop two vectors at a time (two independent exp chains), the tail masked once. */
+static inline __attribute__((always_inline)) double pm_expsum_exact_f32_body(const float *x, int64_t n, float m,
+                                                                             float s, int scaled)
 {
     const __m256 negm = _mm256_set1_ps(-m), vs = _mm256_set1_ps(s);
     __m256d acc0 = _mm256_setzero_pd(), acc1 = acc0;
     int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 e0 = pm_exp_exact1_ps(_mm256_loadu_ps(x + i), negm, vs, scaled);
+        __m256 e1 = pm_exp_exact1_ps(_mm256_loadu_ps(x + i + 8), negm, vs, scaled);
+        pm_acc1_ps(&acc0, &acc1, _mm256_add_ps(e0, e1));
+    }
     for (; i < n; i += 8) {
         __m256i mask = pm_mask_ps(n - i < 8 ? n - i : 8);
-        __m256 v = n - i >= 8 ? _mm256_loadu_ps(x + i) : _mm256_maskload_ps(x + i, mask);
-        __m256 hi, lo;
-        pm_exact_t_ps(v, negm, vs, &hi, &lo);
-        __m256 e = _mm256_and_ps(pm_exp2parts_ps(hi, lo), _mm256_castsi256_ps(mask));
-        pm_acc1_ps(&acc0, &acc1, e);
+        __m256 e = pm_exp_exact1_ps(_mm256_maskload_ps(x + i, mask), negm, vs, scaled);
+        pm_acc1_ps(&acc0, &acc1, _mm256_and_ps(e, _mm256_castsi256_ps(mask)));
     }
     return pm_hsum_pd(_mm256_add_pd(acc0, acc1));
 }
 
-static void pm_exp_exact_f32__avx2(const float *x, float *y, int64_t n, float m, float s, double lse)
+static double pm_expsum_exact_f32__avx2(const float *x, int64_t n, float m, float s)
+{
+    return s == 1.0f ? pm_expsum_exact_f32_body(x, n, m, s, 0) : pm_expsum_exact_f32_body(x, n, m, s, 1);
+}
+
+/* exp((hi + lo) - lse) with lse = (lse_hi + lse_lo): TwoSum(hi, -lse_hi), the rest folded into the
+ * low part given to the reduction. */
+static inline __attribute__((always_inline)) __m256 pm_exp_minus_lse_ps(__m256 v, __m256 negm, __m256 vs,
+                                                                       __m256 neg_lse_hi, __m256 neg_lse_lo,
+                                                                       int scaled)
+{
+    __m256 hi, lo;
+    pm_exact_t_ps(v, negm, vs, scaled, &hi, &lo);
+    __m256 a = _mm256_add_ps(hi, neg_lse_hi);
+    __m256 bb = _mm256_sub_ps(a, hi);
+    __m256 alo = _mm256_add_ps(_mm256_sub_ps(hi, _mm256_sub_ps(a, bb)), _mm256_sub_ps(neg_lse_hi, bb));
+    return pm_exp2parts_ps(a, _mm256_add_ps(alo, _mm256_add_ps(lo, neg_lse_lo)));
+}
+
+static inline __attribute__((always_inline)) void pm_exp_exact_f32_body(const float *x, float *y, int64_t n,
+                                                                        float m, float s, double lse, int scaled)
 {
     const __m256 negm = _mm256_set1_ps(-m), vs = _mm256_set1_ps(s);
     const float lse_hi = (float)lse;
-    const __m256 neg_lse_hi = _mm256_set1_ps(-lse_hi);
-    const __m256 neg_lse_lo = _mm256_set1_ps((float)(-(lse - (double)lse_hi)));
+    const __m256 nh = _mm256_set1_ps(-lse_hi);
+    const __m256 nl = _mm256_set1_ps((float)(-(lse - (double)lse_hi)));
     int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 e0 = pm_exp_minus_lse_ps(_mm256_loadu_ps(x + i), negm, vs, nh, nl, scaled);
+        __m256 e1 = pm_exp_minus_lse_ps(_mm256_loadu_ps(x + i + 8), negm, vs, nh, nl, scaled);
+        _mm256_storeu_ps(y + i, e0);
+        _mm256_storeu_ps(y + i + 8, e1);
+    }
     for (; i < n; i += 8) {
         int64_t rem = n - i < 8 ? n - i : 8;
         __m256i mask = pm_mask_ps(rem);
-        __m256 v = rem == 8 ? _mm256_loadu_ps(x + i) : _mm256_maskload_ps(x + i, mask);
-        __m256 hi, lo;
-        pm_exact_t_ps(v, negm, vs, &hi, &lo);
-        /* (hi + lo) - lse as a pair: TwoSum(hi, -lse_hi), the rest folded into the low part. */
-        __m256 a = _mm256_add_ps(hi, neg_lse_hi);
-        __m256 bb = _mm256_sub_ps(a, hi);
-        __m256 alo = _mm256_add_ps(_mm256_sub_ps(hi, _mm256_sub_ps(a, bb)), _mm256_sub_ps(neg_lse_hi, bb));
-        __m256 e = pm_exp2parts_ps(a, _mm256_add_ps(alo, _mm256_add_ps(lo, neg_lse_lo)));
-        if (rem == 8) {
-            _mm256_storeu_ps(y + i, e);
-        } else {
-            _mm256_maskstore_ps(y + i, mask, e);
-        }
+        __m256 e = pm_exp_minus_lse_ps(_mm256_maskload_ps(x + i, mask), negm, vs, nh, nl, scaled);
+        _mm256_maskstore_ps(y + i, mask, e);
+    }
+}
+
+static void pm_exp_exact_f32__avx2(const float *x, float *y, int64_t n, float m, float s, double lse)
+{
+    if (s == 1.0f) {
+        pm_exp_exact_f32_body(x, y, n, m, s, lse, 0);
+    } else {
+        pm_exp_exact_f32_body(x, y, n, m, s, lse, 1);
     }
 }
 

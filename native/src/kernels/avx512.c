@@ -76,18 +76,17 @@ static inline __m512 pm_expr_ps(__m512 r)
     return _mm512_add_ps(_mm512_fmadd_ps(p, r2, r), _mm512_set1_ps(1.0f));
 }
 
-/* exp(t + lo) for t <= 0 or NaN, lo a small low-order part folded into the reduction. */
+/* exp(t + lo) for t <= 0 or NaN, lo a small low-order part folded into the reduction; k and 2^k from
+ * one FMA with the magic constant, as in avx2.c. */
 static inline __m512 pm_exp2parts_ps(__m512 t, __m512 lo)
 {
-    const __m512 min_t = _mm512_set1_ps(PM_F32_MIN_T);
-    __mmask16 ok = _mm512_cmp_ps_mask(t, min_t, _CMP_NLT_UQ);
-    __m512 tc = _mm512_max_ps(min_t, t); /* NaN -> t (second operand) */
-    __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(tc, _mm512_set1_ps(PM_F32_LOG2E)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(PM_F32_LN2_HI), tc);
+    const __m512 magic = _mm512_set1_ps(PM_F32_MAGIC_BIAS);
+    __mmask16 ok = _mm512_cmp_ps_mask(t, _mm512_set1_ps(PM_F32_MIN_T), _CMP_NLT_UQ); /* NaN: ok */
+    __m512 nk = _mm512_fmadd_ps(t, _mm512_set1_ps(PM_F32_LOG2E), magic);
+    __m512 two_k = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(nk), 23));
+    __m512 k = _mm512_sub_ps(nk, magic);
+    __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(PM_F32_LN2_HI), t);
     r = _mm512_add_ps(r, _mm512_fnmadd_ps(k, _mm512_set1_ps(PM_F32_LN2_LO), lo));
-    __m512i ki = _mm512_cvtps_epi32(k);
-    __m512 two_k = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(ki, _mm512_set1_epi32(127)), 23));
     return _mm512_maskz_mov_ps(ok, _mm512_mul_ps(pm_expr_ps(r), two_k));
 }
 
@@ -268,11 +267,16 @@ static void pm_subexp_f32__avx512(const float *a, const float *dy, float *dx, in
 }
 
 /* EXACT mode: x - m as a TwoSum pair, times s keeping the product's error (see avx2.c). */
-static inline void pm_exact_t_ps(__m512 x, __m512 negm, __m512 s, __m512 *hi, __m512 *lo)
+static inline void pm_exact_t_ps(__m512 x, __m512 negm, __m512 s, int scaled, __m512 *hi, __m512 *lo)
 {
     __m512 d = _mm512_add_ps(x, negm);
     __m512 bb = _mm512_sub_ps(d, x);
     __m512 dlo = _mm512_add_ps(_mm512_sub_ps(x, _mm512_sub_ps(d, bb)), _mm512_sub_ps(negm, bb));
+    if (!scaled) { /* T = 1: the pair is (d, dlo) itself */
+        *hi = d;
+        *lo = dlo;
+        return;
+    }
     __m512 p = _mm512_mul_ps(d, s);
     *lo = _mm512_fmadd_ps(dlo, s, _mm512_fmsub_ps(d, s, p));
     *hi = p;
@@ -280,12 +284,13 @@ static inline void pm_exact_t_ps(__m512 x, __m512 negm, __m512 s, __m512 *hi, __
 
 static double pm_expsum_exact_f32__avx512(const float *x, int64_t n, float m, float s)
 {
+    const int scaled = s != 1.0f;
     const __m512 negm = _mm512_set1_ps(-m), vs = _mm512_set1_ps(s);
     __m512d a0 = _mm512_setzero_pd(), a1 = a0;
     for (int64_t i = 0; i < n; i += 16) {
         __mmask16 k = pm_m16(n - i);
         __m512 hi, lo;
-        pm_exact_t_ps(_mm512_maskz_loadu_ps(k, x + i), negm, vs, &hi, &lo);
+        pm_exact_t_ps(_mm512_maskz_loadu_ps(k, x + i), negm, vs, scaled, &hi, &lo);
         pm_acc_ps(&a0, &a1, _mm512_maskz_mov_ps(k, pm_exp2parts_ps(hi, lo)));
     }
     return _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
@@ -293,6 +298,7 @@ static double pm_expsum_exact_f32__avx512(const float *x, int64_t n, float m, fl
 
 static void pm_exp_exact_f32__avx512(const float *x, float *y, int64_t n, float m, float s, double lse)
 {
+    const int scaled = s != 1.0f;
     const __m512 negm = _mm512_set1_ps(-m), vs = _mm512_set1_ps(s);
     const float lse_hi = (float)lse;
     const __m512 neg_lse_hi = _mm512_set1_ps(-lse_hi);
@@ -300,7 +306,7 @@ static void pm_exp_exact_f32__avx512(const float *x, float *y, int64_t n, float 
     for (int64_t i = 0; i < n; i += 16) {
         __mmask16 k = pm_m16(n - i);
         __m512 hi, lo;
-        pm_exact_t_ps(_mm512_maskz_loadu_ps(k, x + i), negm, vs, &hi, &lo);
+        pm_exact_t_ps(_mm512_maskz_loadu_ps(k, x + i), negm, vs, scaled, &hi, &lo);
         __m512 a = _mm512_add_ps(hi, neg_lse_hi);
         __m512 bb = _mm512_sub_ps(a, hi);
         __m512 alo = _mm512_add_ps(_mm512_sub_ps(hi, _mm512_sub_ps(a, bb)), _mm512_sub_ps(neg_lse_hi, bb));
