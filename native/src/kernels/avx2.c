@@ -41,6 +41,16 @@ static inline __m256i pm_mask_pd(int64_t rem)
 
 /* ---- float exp -------------------------------------------------------------------------------- */
 
+/* k = round(t / ln2) and 2^k from one FMA: adding the magic constant 0x1.8p23 + 127 leaves k + 127
+ * in the low mantissa bits, and shifting them by 23 puts them in the exponent field. */
+static inline __m256 pm_split_ps(__m256 t, __m256 *two_k)
+{
+    const __m256 magic = _mm256_set1_ps(PM_F32_MAGIC_BIAS);
+    __m256 nk = _mm256_fmadd_ps(t, _mm256_set1_ps(PM_F32_LOG2E), magic);
+    *two_k = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(nk), 23));
+    return _mm256_sub_ps(nk, magic);
+}
+
 /* Cephes expf.c coefficients of P, highest degree first. */
 
 /* e^r for |r| <= ln2/2, rounded once at the final 1 + (...). */
@@ -56,16 +66,13 @@ static inline __m256 pm_expr_ps(__m256 r)
     return _mm256_add_ps(_mm256_fmadd_ps(p, r2, r), _mm256_set1_ps(1.0f));
 }
 
-/* exp(t) for t <= 0 or NaN; lo is an extra low-order part added to t inside the reduction. k and
- * 2^k come from one FMA with the magic constant, as in pm_exp_ps below (lanes under MIN_T are
- * zeroed, NaN flows through). */
+/* exp(t) for t <= 0 or NaN; lo is an extra low-order part added to t inside the reduction (EXACT
+ * mode). Lanes under MIN_T are zeroed, NaN flows through. */
 static inline __m256 pm_exp2parts_ps(__m256 t, __m256 lo)
 {
-    const __m256 magic = _mm256_set1_ps(PM_F32_MAGIC_BIAS);
     __m256 under = _mm256_cmp_ps(t, _mm256_set1_ps(PM_F32_MIN_T), _CMP_LT_OQ); /* false for NaN */
-    __m256 nk = _mm256_fmadd_ps(t, _mm256_set1_ps(PM_F32_LOG2E), magic);
-    __m256 scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(nk), 23));
-    __m256 k = _mm256_sub_ps(nk, magic);
+    __m256 scale;
+    __m256 k = pm_split_ps(t, &scale);
     __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_HI), t); /* exact (Sterbenz) */
     r = _mm256_add_ps(r, _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_LO), lo));
     __m256 e = _mm256_mul_ps(pm_expr_ps(r), scale);
@@ -73,9 +80,7 @@ static inline __m256 pm_exp2parts_ps(__m256 t, __m256 lo)
 }
 
 /*
- * The default (fast) exp: the same Cody-Waite reduction, but k and 2^k come from one FMA with
- * the magic constant 0x1.8p23 + 127 (the rounded k + 127 lands in the low mantissa bits, and a left
- * shift by 23 moves it into the exponent field), and e^r uses a degree-5 minimax polynomial,
+ * The default (fast) exp: the same reduction (pm_split_ps), and e^r from a degree-5 minimax polynomial,
  * 1 + r (c1 + r (c2 + r (c3 + r (c4 + r c5)))), with the coefficients of XNNPACK's f32 "rr2-p5"
  * exp kernels (numbers only; max error about 1.5 ulp over the reduced range). No clamp is needed:
  * lanes below MIN_T are zeroed, NaN flows through the arithmetic.
@@ -83,11 +88,9 @@ static inline __m256 pm_exp2parts_ps(__m256 t, __m256 lo)
 
 static inline __m256 pm_exp_ps(__m256 t)
 {
-    const __m256 magic = _mm256_set1_ps(PM_F32_MAGIC_BIAS);
     __m256 under = _mm256_cmp_ps(t, _mm256_set1_ps(PM_F32_MIN_T), _CMP_LT_OQ);
-    __m256 nk = _mm256_fmadd_ps(t, _mm256_set1_ps(PM_F32_LOG2E), magic);
-    __m256 scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(nk), 23));
-    __m256 k = _mm256_sub_ps(nk, magic);
+    __m256 scale;
+    __m256 k = pm_split_ps(t, &scale);
     __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_HI), t);
     r = _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_LO), r);
     __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(PM_F32_C5), r, _mm256_set1_ps(PM_F32_C4));

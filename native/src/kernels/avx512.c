@@ -45,14 +45,22 @@ static inline __mmask8 pm_m8(int64_t rem)
 /* ---- float exp (see avx2.c for the derivation of both variants) -------------------------------- */
 
 
+/* k = round(t / ln2) and 2^k from one FMA: adding the magic constant 0x1.8p23 + 127 leaves k + 127
+ * in the low mantissa bits, and shifting them by 23 puts them in the exponent field. */
+static inline __m512 pm_split_ps(__m512 t, __m512 *two_k)
+{
+    const __m512 magic = _mm512_set1_ps(PM_F32_MAGIC_BIAS);
+    __m512 nk = _mm512_fmadd_ps(t, _mm512_set1_ps(PM_F32_LOG2E), magic);
+    *two_k = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(nk), 23));
+    return _mm512_sub_ps(nk, magic);
+}
+
 /* Default exp (magic-bias reduction, degree-5 polynomial), t <= 0 or NaN. */
 static inline __m512 pm_exp_ps(__m512 t)
 {
-    const __m512 magic = _mm512_set1_ps(PM_F32_MAGIC_BIAS);
     __mmask16 ok = _mm512_cmp_ps_mask(t, _mm512_set1_ps(PM_F32_MIN_T), _CMP_NLT_UQ); /* NaN: kept */
-    __m512 nk = _mm512_fmadd_ps(t, _mm512_set1_ps(PM_F32_LOG2E), magic);
-    __m512 scale = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(nk), 23));
-    __m512 k = _mm512_sub_ps(nk, magic);
+    __m512 scale;
+    __m512 k = pm_split_ps(t, &scale);
     __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(PM_F32_LN2_HI), t);
     r = _mm512_fnmadd_ps(k, _mm512_set1_ps(PM_F32_LN2_LO), r);
     __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(PM_F32_C5), r, _mm512_set1_ps(PM_F32_C4));
@@ -80,11 +88,9 @@ static inline __m512 pm_expr_ps(__m512 r)
  * one FMA with the magic constant, as in avx2.c. */
 static inline __m512 pm_exp2parts_ps(__m512 t, __m512 lo)
 {
-    const __m512 magic = _mm512_set1_ps(PM_F32_MAGIC_BIAS);
     __mmask16 ok = _mm512_cmp_ps_mask(t, _mm512_set1_ps(PM_F32_MIN_T), _CMP_NLT_UQ); /* NaN: ok */
-    __m512 nk = _mm512_fmadd_ps(t, _mm512_set1_ps(PM_F32_LOG2E), magic);
-    __m512 two_k = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(nk), 23));
-    __m512 k = _mm512_sub_ps(nk, magic);
+    __m512 two_k;
+    __m512 k = pm_split_ps(t, &two_k);
     __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(PM_F32_LN2_HI), t);
     r = _mm512_add_ps(r, _mm512_fnmadd_ps(k, _mm512_set1_ps(PM_F32_LN2_LO), lo));
     return _mm512_maskz_mov_ps(ok, _mm512_mul_ps(pm_expr_ps(r), two_k));
