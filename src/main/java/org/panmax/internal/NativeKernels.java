@@ -9,10 +9,17 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
 /**
- * The native backend for one ISA. Every downcall goes through a {@code Linker.Option.critical(true)}
- * handle built from the jextract-generated {@code $address()} and {@code $descriptor()} (jextract cannot
- * emit critical handles itself): no thread-state transition, and heap segments (float[] etc.) reach C
- * without a copy. Arrays from the facade's array overloads arrive unwrapped and are wrapped next to the
+ * The native backend for one ISA. Downcalls go through a {@code Linker.Option.critical(true)} handle built
+ * from the jextract-generated {@code $address()} and {@code $descriptor()} (jextract cannot emit critical
+ * handles itself): no thread-state transition, and heap segments (float[] etc.) reach C without a copy.
+ *
+ * <p>A critical call keeps its thread in the Java state, so no safepoint (GC, deoptimization, a thread
+ * dump) can complete until it returns: fine for the short calls it exists for, a JVM-wide stall for a
+ * long one. A call whose work exceeds {@link #CRITICAL_MAX_WORK} elements and whose buffers are all
+ * off-heap segments therefore takes the plain jextract function instead (thread in native state,
+ * safepoints proceed; its extra transition costs ~10 ns against >= ~10 us of work). Heap memory can
+ * only reach C through a critical call, so a long call on arrays or heap segments stays one critical
+ * section: pass off-heap segments for big rows in latency-sensitive processes (README, "Safepoints"). Arrays from the facade's array overloads arrive unwrapped and are wrapped next to the
  * downcall ({@link #floats} etc.), so that the wrapper never escapes. Arguments were validated by the
  * facade; a non-zero status here means the Java and C checks disagree, which {@link #check} reports as a bug.
  */
@@ -75,6 +82,30 @@ public final class NativeKernels implements Kernels {
      * wrappers with their slices; one that also passes segments to the same entry point shares the JDK's
      * downcall stub profile with them (the heap session, 32 B per call, then escapes).
      */
+    /**
+     * Elements of work (rows x cols; n^2 per Jacobian row; n x k for the Jacobian product) above which
+     * a call on off-heap segments leaves the critical path: ~10 us of AVX2 work, ~100 us scalar.
+     */
+    static final long CRITICAL_MAX_WORK = 1 << 15;
+
+    /** Whether a call of this much work on these segments (NULL for an absent optional one) leaves the critical path. */
+    static boolean plain(long work, MemorySegment a, MemorySegment b) {
+        return work > CRITICAL_MAX_WORK && a.isNative() && b.isNative();
+    }
+
+    static boolean plain(long work, MemorySegment a, MemorySegment b, MemorySegment c) {
+        return plain(work, a, b) && c.isNative();
+    }
+
+    static boolean plain(long work, MemorySegment a, MemorySegment b, MemorySegment c, MemorySegment d) {
+        return plain(work, a, b, c) && d.isNative();
+    }
+
+    static boolean plain(long work, MemorySegment a, MemorySegment b, MemorySegment c, MemorySegment d,
+                                 MemorySegment e) {
+        return plain(work, a, b, c, d) && e.isNative();
+    }
+
     private static MemorySegment floats(Object s, long off) {
         MemorySegment m = MemorySegment.ofArray((float[]) s);
         return off == 0 ? m : m.asSlice(off * 4);
@@ -124,8 +155,15 @@ public final class NativeKernels implements Kernels {
         int st;
         try {
             if (x instanceof MemorySegment) {
-                st = f64 ? (int) SOFTMAX_F64.invokeExact(seg(x, xOff, 8), xStride, seg(y, yOff, 8), yStride, rows, cols, isa)
-                         : (int) SOFTMAX_F32.invokeExact(seg(x, xOff, 4), xStride, seg(y, yOff, 4), yStride, rows, cols, isa);
+                int es = f64 ? 8 : 4;
+                MemorySegment xs = seg(x, xOff, es), ys = seg(y, yOff, es);
+                if (plain(rows * cols, xs, ys)) {
+                    st = f64 ? panmax_softmax_f64(xs, xStride, ys, yStride, rows, cols, isa)
+                             : panmax_softmax_f32(xs, xStride, ys, yStride, rows, cols, isa);
+                } else {
+                    st = f64 ? (int) SOFTMAX_F64.invokeExact(xs, xStride, ys, yStride, rows, cols, isa)
+                             : (int) SOFTMAX_F32.invokeExact(xs, xStride, ys, yStride, rows, cols, isa);
+                }
             } else {
                 st = f64 ? (int) SOFTMAX_F64.invokeExact(doubles(x, xOff), xStride, doubles(y, yOff), yStride, rows, cols, isa)
                          : (int) SOFTMAX_F32.invokeExact(floats(x, xOff), xStride, floats(y, yOff), yStride, rows, cols, isa);
@@ -142,8 +180,15 @@ public final class NativeKernels implements Kernels {
         int st;
         try {
             if (x instanceof MemorySegment) {
-                st = f64 ? (int) LOG_SOFTMAX_F64.invokeExact(seg(x, xOff, 8), xStride, seg(y, yOff, 8), yStride, rows, cols, isa)
-                         : (int) LOG_SOFTMAX_F32.invokeExact(seg(x, xOff, 4), xStride, seg(y, yOff, 4), yStride, rows, cols, isa);
+                int es = f64 ? 8 : 4;
+                MemorySegment xs = seg(x, xOff, es), ys = seg(y, yOff, es);
+                if (plain(rows * cols, xs, ys)) {
+                    st = f64 ? panmax_log_softmax_f64(xs, xStride, ys, yStride, rows, cols, isa)
+                             : panmax_log_softmax_f32(xs, xStride, ys, yStride, rows, cols, isa);
+                } else {
+                    st = f64 ? (int) LOG_SOFTMAX_F64.invokeExact(xs, xStride, ys, yStride, rows, cols, isa)
+                             : (int) LOG_SOFTMAX_F32.invokeExact(xs, xStride, ys, yStride, rows, cols, isa);
+                }
             } else {
                 st = f64 ? (int) LOG_SOFTMAX_F64.invokeExact(doubles(x, xOff), xStride, doubles(y, yOff), yStride, rows, cols, isa)
                          : (int) LOG_SOFTMAX_F32.invokeExact(floats(x, xOff), xStride, floats(y, yOff), yStride, rows, cols, isa);
@@ -160,8 +205,15 @@ public final class NativeKernels implements Kernels {
         int st;
         try {
             if (x instanceof MemorySegment) {
-                st = f64 ? (int) LOGSUMEXP_F64.invokeExact(seg(x, xOff, 8), xStride, seg(out, outOff, 8), rows, cols, isa)
-                         : (int) LOGSUMEXP_F32.invokeExact(seg(x, xOff, 4), xStride, seg(out, outOff, 4), rows, cols, isa);
+                int es = f64 ? 8 : 4;
+                MemorySegment xs = seg(x, xOff, es), os = seg(out, outOff, es);
+                if (plain(rows * cols, xs, os)) {
+                    st = f64 ? panmax_logsumexp_f64(xs, xStride, os, rows, cols, isa)
+                             : panmax_logsumexp_f32(xs, xStride, os, rows, cols, isa);
+                } else {
+                    st = f64 ? (int) LOGSUMEXP_F64.invokeExact(xs, xStride, os, rows, cols, isa)
+                             : (int) LOGSUMEXP_F32.invokeExact(xs, xStride, os, rows, cols, isa);
+                }
             } else {
                 st = f64 ? (int) LOGSUMEXP_F64.invokeExact(doubles(x, xOff), xStride, doubles(out, outOff), rows, cols, isa)
                          : (int) LOGSUMEXP_F32.invokeExact(floats(x, xOff), xStride, floats(out, outOff), rows, cols, isa);
@@ -179,12 +231,21 @@ public final class NativeKernels implements Kernels {
         int st;
         try {
             if (x instanceof MemorySegment) {
-                st = f64 ? (int) SOFTMAX_EX_F64.invokeExact(seg(x, xOff, 8), xStride, seg(y, yOff, 8), yStride, rows, cols,
-                                temperature, (MemorySegment) (mask == null ? NULL : seg(mask, maskOff, 1)), maskStride,
-                                (MemorySegment) (bias == null ? NULL : seg(bias, biasOff, 8)), biasStride, flags, isa)
-                         : (int) SOFTMAX_EX_F32.invokeExact(seg(x, xOff, 4), xStride, seg(y, yOff, 4), yStride, rows, cols,
-                                (float) temperature, (MemorySegment) (mask == null ? NULL : seg(mask, maskOff, 1)), maskStride,
-                                (MemorySegment) (bias == null ? NULL : seg(bias, biasOff, 4)), biasStride, flags, isa);
+                int es = f64 ? 8 : 4;
+                MemorySegment xs = seg(x, xOff, es), ys = seg(y, yOff, es);
+                MemorySegment ms = mask == null ? NULL : seg(mask, maskOff, 1);
+                MemorySegment bs = bias == null ? NULL : seg(bias, biasOff, es);
+                if (plain(rows * cols, xs, ys, ms, bs)) {
+                    st = f64 ? panmax_softmax_ex_f64(xs, xStride, ys, yStride, rows, cols, temperature, ms, maskStride,
+                                    bs, biasStride, flags, isa)
+                             : panmax_softmax_ex_f32(xs, xStride, ys, yStride, rows, cols, (float) temperature, ms,
+                                    maskStride, bs, biasStride, flags, isa);
+                } else {
+                    st = f64 ? (int) SOFTMAX_EX_F64.invokeExact(xs, xStride, ys, yStride, rows, cols, temperature, ms,
+                                    maskStride, bs, biasStride, flags, isa)
+                             : (int) SOFTMAX_EX_F32.invokeExact(xs, xStride, ys, yStride, rows, cols, (float) temperature,
+                                    ms, maskStride, bs, biasStride, flags, isa);
+                }
             } else {
                 st = f64 ? (int) SOFTMAX_EX_F64.invokeExact(doubles(x, xOff), xStride, doubles(y, yOff), yStride, rows, cols,
                                 temperature, (MemorySegment) (mask == null ? NULL : bytes(mask, maskOff)), maskStride,
@@ -205,10 +266,15 @@ public final class NativeKernels implements Kernels {
         int st;
         try {
             if (p instanceof MemorySegment) {
-                st = f64 ? (int) BACKWARD_F64.invokeExact(seg(p, pOff, 8), pStride, seg(dy, dyOff, 8), dyStride,
-                                seg(dx, dxOff, 8), dxStride, rows, cols, isa)
-                         : (int) BACKWARD_F32.invokeExact(seg(p, pOff, 4), pStride, seg(dy, dyOff, 4), dyStride,
-                                seg(dx, dxOff, 4), dxStride, rows, cols, isa);
+                int es = f64 ? 8 : 4;
+                MemorySegment ps = seg(p, pOff, es), dys = seg(dy, dyOff, es), dxs = seg(dx, dxOff, es);
+                if (plain(rows * cols, ps, dys, dxs)) {
+                    st = f64 ? panmax_softmax_backward_f64(ps, pStride, dys, dyStride, dxs, dxStride, rows, cols, isa)
+                             : panmax_softmax_backward_f32(ps, pStride, dys, dyStride, dxs, dxStride, rows, cols, isa);
+                } else {
+                    st = f64 ? (int) BACKWARD_F64.invokeExact(ps, pStride, dys, dyStride, dxs, dxStride, rows, cols, isa)
+                             : (int) BACKWARD_F32.invokeExact(ps, pStride, dys, dyStride, dxs, dxStride, rows, cols, isa);
+                }
             } else {
                 st = f64 ? (int) BACKWARD_F64.invokeExact(doubles(p, pOff), pStride, doubles(dy, dyOff), dyStride,
                                 doubles(dx, dxOff), dxStride, rows, cols, isa)
@@ -227,10 +293,15 @@ public final class NativeKernels implements Kernels {
         int st;
         try {
             if (logp instanceof MemorySegment) {
-                st = f64 ? (int) LOG_BACKWARD_F64.invokeExact(seg(logp, lOff, 8), lStride, seg(dy, dyOff, 8), dyStride,
-                                seg(dx, dxOff, 8), dxStride, rows, cols, isa)
-                         : (int) LOG_BACKWARD_F32.invokeExact(seg(logp, lOff, 4), lStride, seg(dy, dyOff, 4), dyStride,
-                                seg(dx, dxOff, 4), dxStride, rows, cols, isa);
+                int es = f64 ? 8 : 4;
+                MemorySegment ls = seg(logp, lOff, es), dys = seg(dy, dyOff, es), dxs = seg(dx, dxOff, es);
+                if (plain(rows * cols, ls, dys, dxs)) {
+                    st = f64 ? panmax_log_softmax_backward_f64(ls, lStride, dys, dyStride, dxs, dxStride, rows, cols, isa)
+                             : panmax_log_softmax_backward_f32(ls, lStride, dys, dyStride, dxs, dxStride, rows, cols, isa);
+                } else {
+                    st = f64 ? (int) LOG_BACKWARD_F64.invokeExact(ls, lStride, dys, dyStride, dxs, dxStride, rows, cols, isa)
+                             : (int) LOG_BACKWARD_F32.invokeExact(ls, lStride, dys, dyStride, dxs, dxStride, rows, cols, isa);
+                }
             } else {
                 st = f64 ? (int) LOG_BACKWARD_F64.invokeExact(doubles(logp, lOff), lStride, doubles(dy, dyOff), dyStride,
                                 doubles(dx, dxOff), dxStride, rows, cols, isa)
@@ -249,10 +320,15 @@ public final class NativeKernels implements Kernels {
         int st;
         try {
             if (logp instanceof MemorySegment) {
-                st = f64 ? (int) LOG_JVP_F64.invokeExact(seg(logp, lOff, 8), lStride, seg(v, vOff, 8), vStride,
-                                seg(out, outOff, 8), outStride, rows, cols, isa)
-                         : (int) LOG_JVP_F32.invokeExact(seg(logp, lOff, 4), lStride, seg(v, vOff, 4), vStride,
-                                seg(out, outOff, 4), outStride, rows, cols, isa);
+                int es = f64 ? 8 : 4;
+                MemorySegment ls = seg(logp, lOff, es), vs = seg(v, vOff, es), os = seg(out, outOff, es);
+                if (plain(rows * cols, ls, vs, os)) {
+                    st = f64 ? panmax_log_softmax_jvp_f64(ls, lStride, vs, vStride, os, outStride, rows, cols, isa)
+                             : panmax_log_softmax_jvp_f32(ls, lStride, vs, vStride, os, outStride, rows, cols, isa);
+                } else {
+                    st = f64 ? (int) LOG_JVP_F64.invokeExact(ls, lStride, vs, vStride, os, outStride, rows, cols, isa)
+                             : (int) LOG_JVP_F32.invokeExact(ls, lStride, vs, vStride, os, outStride, rows, cols, isa);
+                }
             } else {
                 st = f64 ? (int) LOG_JVP_F64.invokeExact(doubles(logp, lOff), lStride, doubles(v, vOff), vStride,
                                 doubles(out, outOff), outStride, rows, cols, isa)
@@ -271,8 +347,15 @@ public final class NativeKernels implements Kernels {
         int st;
         try {
             if (x instanceof MemorySegment) {
-                st = f64 ? (int) JACOBIAN_F64.invokeExact(seg(x, xOff, 8), xStride, seg(jac, jacOff, 8), rows, cols, flags, isa)
-                         : (int) JACOBIAN_F32.invokeExact(seg(x, xOff, 4), xStride, seg(jac, jacOff, 4), rows, cols, flags, isa);
+                int es = f64 ? 8 : 4;
+                MemorySegment xs = seg(x, xOff, es), js = seg(jac, jacOff, es);
+                if (plain(rows * cols * cols, xs, js)) {
+                    st = f64 ? panmax_jacobian_f64(xs, xStride, js, rows, cols, flags, isa)
+                             : panmax_jacobian_f32(xs, xStride, js, rows, cols, flags, isa);
+                } else {
+                    st = f64 ? (int) JACOBIAN_F64.invokeExact(xs, xStride, js, rows, cols, flags, isa)
+                             : (int) JACOBIAN_F32.invokeExact(xs, xStride, js, rows, cols, flags, isa);
+                }
             } else {
                 st = f64 ? (int) JACOBIAN_F64.invokeExact(doubles(x, xOff), xStride, doubles(jac, jacOff), rows, cols, flags, isa)
                          : (int) JACOBIAN_F32.invokeExact(floats(x, xOff), xStride, floats(jac, jacOff), rows, cols, flags, isa);
@@ -289,10 +372,15 @@ public final class NativeKernels implements Kernels {
         int st;
         try {
             if (p instanceof MemorySegment) {
-                st = f64 ? (int) JAC_MATMUL_F64.invokeExact(seg(p, pOff, 8), n, seg(v, vOff, 8), vStride,
-                                seg(out, outOff, 8), outStride, k, flags, isa)
-                         : (int) JAC_MATMUL_F32.invokeExact(seg(p, pOff, 4), n, seg(v, vOff, 4), vStride,
-                                seg(out, outOff, 4), outStride, k, flags, isa);
+                int es = f64 ? 8 : 4;
+                MemorySegment ps = seg(p, pOff, es), vs = seg(v, vOff, es), os = seg(out, outOff, es);
+                if (plain(n * k, ps, vs, os)) {
+                    st = f64 ? panmax_jacobian_matmul_f64(ps, n, vs, vStride, os, outStride, k, flags, isa)
+                             : panmax_jacobian_matmul_f32(ps, n, vs, vStride, os, outStride, k, flags, isa);
+                } else {
+                    st = f64 ? (int) JAC_MATMUL_F64.invokeExact(ps, n, vs, vStride, os, outStride, k, flags, isa)
+                             : (int) JAC_MATMUL_F32.invokeExact(ps, n, vs, vStride, os, outStride, k, flags, isa);
+                }
             } else {
                 st = f64 ? (int) JAC_MATMUL_F64.invokeExact(doubles(p, pOff), n, doubles(v, vOff), vStride,
                                 doubles(out, outOff), outStride, k, flags, isa)
@@ -313,16 +401,22 @@ public final class NativeKernels implements Kernels {
         int st;
         try {
             if (logits instanceof MemorySegment) {
-                st = f64 ? (int) CROSS_ENTROPY_F64.invokeExact(seg(logits, xOff, 8), xStride,
-                                (MemorySegment) (labels == null ? NULL : seg(labels, labelsOff, 8)),
-                                (MemorySegment) (target == null ? NULL : seg(target, tOff, 8)), tStride,
-                                (MemorySegment) (grad == null ? NULL : seg(grad, gOff, 8)), gStride, seg(loss, lossOff, 8),
-                                rows, cols, ignoreIndex, labelSmoothing, reduction, isa)
-                         : (int) CROSS_ENTROPY_F32.invokeExact(seg(logits, xOff, 4), xStride,
-                                (MemorySegment) (labels == null ? NULL : seg(labels, labelsOff, 8)),
-                                (MemorySegment) (target == null ? NULL : seg(target, tOff, 4)), tStride,
-                                (MemorySegment) (grad == null ? NULL : seg(grad, gOff, 4)), gStride, seg(loss, lossOff, 4),
-                                rows, cols, ignoreIndex, (float) labelSmoothing, reduction, isa);
+                int es = f64 ? 8 : 4;
+                MemorySegment xs = seg(logits, xOff, es), los = seg(loss, lossOff, es);
+                MemorySegment ls = labels == null ? NULL : seg(labels, labelsOff, 8);
+                MemorySegment ts = target == null ? NULL : seg(target, tOff, es);
+                MemorySegment gs = grad == null ? NULL : seg(grad, gOff, es);
+                if (plain(rows * cols, xs, los, ls, ts, gs)) {
+                    st = f64 ? panmax_cross_entropy_f64(xs, xStride, ls, ts, tStride, gs, gStride, los, rows, cols,
+                                    ignoreIndex, labelSmoothing, reduction, isa)
+                             : panmax_cross_entropy_f32(xs, xStride, ls, ts, tStride, gs, gStride, los, rows, cols,
+                                    ignoreIndex, (float) labelSmoothing, reduction, isa);
+                } else {
+                    st = f64 ? (int) CROSS_ENTROPY_F64.invokeExact(xs, xStride, ls, ts, tStride, gs, gStride, los, rows,
+                                    cols, ignoreIndex, labelSmoothing, reduction, isa)
+                             : (int) CROSS_ENTROPY_F32.invokeExact(xs, xStride, ls, ts, tStride, gs, gStride, los, rows,
+                                    cols, ignoreIndex, (float) labelSmoothing, reduction, isa);
+                }
             } else {
                 st = f64 ? (int) CROSS_ENTROPY_F64.invokeExact(doubles(logits, xOff), xStride,
                                 (MemorySegment) (labels == null ? NULL : longs(labels, labelsOff)),
