@@ -306,15 +306,26 @@ public final class Report {
               measured slower; skipping the temperature multiply when T = 1 gained 4 %. The ratio is bounded by the exp's
               FMA count against HotSpot's scalar `Math.exp` intrinsic (~9 ns per element). AVX-512 (16 lanes) is where
               the remaining factor should come from; its kernels are written and tested under emulation, not measured.
-            - **80 % of the copy floor at n = 4 194 304.** The blocked pass structure already moves 1 read of x plus
-              2 reads and 2 writes of y; at 0.35 ns per exp the row is compute-bound on 2 cores (16 MB copies at
-              ~33 GB/s take 1.0 ms, the exp alone ~1.5 ms).
-            - **EXACT ≤ 1.3×.** Each output is rounded once: exp(x − max − log S) with x − max and log S carried in
-              float pairs, which needs S first, so exp is evaluated twice (sum pass, output pass), each with the
-              Cephes polynomial and a TwoSum. Storing e and scaling by 1/S afterwards (one exp pass) rounds twice and
-              can reach 2⁻²³·(1 + ε), which breaks the ≤ 1·2⁻²³ bound; we kept the bound.
+            - **80 % of the copy floor at n = 4 194 304.** The blocked pass structure moves 1 read of x plus 2 reads
+              and 2 writes of y and computes each exp once; the two-pass online form would move 1.5 copies but compute
+              every exp twice, and one exp pass over 4 Mi floats already takes ~1.5 ms here (0.35 ns per element) against
+              a 1.5 ms copy floor, so it cannot win on one core. The block's exp pass now prefetches the next block
+              (`expsum_store_ahead`), which took the max pass from 26 % to 6 % of the profile (C microbench 3.0 → 2.4 ms);
+              what is left is the exp itself (~60 %) and the rescale pass over y (~27 %, a read and a write at DRAM speed).
+              Also measured, no gain: a burst of prefetches before each block, 64 KiB blocks, rescaling in reverse order.
+            - **EXACT ≤ 1.3×.** EXACT rounds each output once: exp(x − max − log S) with x − max and log S carried in
+              float pairs, which needs S first, so exp is evaluated twice (sum pass, output pass). The one-pass
+              alternative (store e, then scale by 1/S) cannot meet the bound even with a correctly rounded exp:
+              `java -cp bench/target/benchmarks.jar org.panmax.bench.TwoRoundings` simulates it over 200 000 rows
+              (27 M outputs) and finds a maximum of 1.094·2⁻²³ (0.05 % of rows above 1·2⁻²³), against 0.4998·2⁻²³ with
+              one rounding. So the time target and the accuracy bound exclude each other here; we kept the bound and
+              made the two passes cheaper (masked tail only, two exp chains per iteration, no product pair at T = 1,
+              magic-constant reduction): 1.67 → 1.32 µs at n = 1024 in the C microbench (default 0.45 µs).
             - **float64 ≥ 10×.** Table-driven exp (64-entry 2^(j/64) table, degree-5 polynomial): 1.7 → 1.4 µs at
-              n = 1024; the AVX2 gather and 4-lane doubles bound it at ~3.7 cycles per element here.
+              n = 1024. With the table gather replaced by a constant (wrong results; an experiment) the pass still takes
+              1.05 ns per element against 1.35: even a free lookup would leave the ratio near 8×. Four double lanes per
+              AVX2 vector and the rest of the exp (reduction, polynomial, scaling) bound it; AVX-512 (8 lanes, and
+              `vpermi2pd` lookups instead of a gather) is where the rest should come from.
             - **Cross-entropy ≤ 1.3× softmax** (1.37×): within JMH's error of the target in this run (±0.9 µs on
               0.64 µs); not profiled further.
             - **Allocation**: see the row above; the remaining bytes are heap-segment wrappers that escape where C2
