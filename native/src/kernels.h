@@ -28,6 +28,10 @@
     /* expsum_store that also prefetches the n elements after x (the blocked form's next block, \
      * fetched while this one is compute-bound). Optional: NULL where an ISA has none. */      \
     typedef double (*pm_expsum_store_ahead_##S##_fn)(const T *x, T *y, int64_t n, T m, T s);    \
+    /* y = softmax(x * s) for n <= 16 in registers, results identical to the general path's;    \
+     * returns 0, writing nothing, when the row is not finite (the caller then takes the general \
+     * path). y may equal x. Optional: NULL where an ISA has none. */                           \
+    typedef int (*pm_softmax_small_##S##_fn)(const T *x, T *y, int64_t n, T s);                 \
     /* returns sum(exp((x - m) * s)) without storing. */                                       \
     typedef double (*pm_expsum_##S##_fn)(const T *x, int64_t n, T m, T s);                      \
     /* y = exp((x - m) * s) * c. y may equal x. */                                             \
@@ -59,6 +63,7 @@
         pm_rmax_##S##_fn rmax;                                                                  \
         pm_expsum_store_##S##_fn expsum_store;                                                  \
         pm_expsum_store_ahead_##S##_fn expsum_store_ahead;                                      \
+        pm_softmax_small_##S##_fn softmax_small;                                                \
         pm_expsum_##S##_fn expsum;                                                              \
         pm_expscale_##S##_fn expscale;                                                          \
         pm_scale_##S##_fn scale;                                                                \

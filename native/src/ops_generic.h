@@ -228,6 +228,9 @@ static void PM_FN(pm_softmax_row)(const PM_KT *kt, const PM_T *x, PM_T *y, int64
             return;
         }
     } else {
+        if (n <= 16 && kt->softmax_small && kt->softmax_small(x, y, n, s)) {
+            return; /* short rows in registers, one call instead of three */
+        }
         if (n * PM_ES > PM_BLOCKED_MIN_BYTES && PM_FN(pm_softmax_blocked)(kt, x, y, n, s)) {
             return;
         }

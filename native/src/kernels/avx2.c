@@ -212,6 +212,48 @@ static double pm_expsum_store_ahead_f32__avx2(const float *x, float *y, int64_t 
                      : pm_expsum_store_f32_body(x, y, n, m, s, 1, 1);
 }
 
+/*
+ * softmax of a row of n <= 16 floats in registers: the general path's three kernel calls (max,
+ * exp-and-sum, scale) each pay a call, a loop set-up and a masked tail for what is one or two
+ * vectors, and the exp waits on y being stored and reloaded. Same operations in the same order as
+ * that path (same max, same t, same exp, the sum widened to double per vector, y = e * (float)(1 / sum)),
+ * so the results are identical. Returns 0, having written nothing, for a row that is not finite
+ * (max NaN or +-inf, or a NaN sum): the caller then takes the general path, which handles those.
+ */
+static int pm_softmax_small_f32__avx2(const float *x, float *y, int64_t n, float s)
+{
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    __m256i k0 = pm_mask_ps(n < 8 ? n : 8), k1 = pm_mask_ps(n > 8 ? n - 8 : 0);
+    __m256 a = _mm256_blendv_ps(ninf, _mm256_maskload_ps(x, k0), _mm256_castsi256_ps(k0));
+    __m256 b = _mm256_blendv_ps(ninf, _mm256_maskload_ps(x + 8, k1), _mm256_castsi256_ps(k1));
+    __m256 mv = _mm256_max_ps(a, b);
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+    const float m = _mm_cvtss_f32(h);
+    if (!(m > -INFINITY && m < INFINITY)) { /* NaN, +inf or all -inf */
+        return 0;
+    }
+    const __m256 vm = _mm256_set1_ps(m);
+    __m256 ta = _mm256_sub_ps(a, vm), tb = _mm256_sub_ps(b, vm);
+    if (s != 1.0f) {
+        ta = _mm256_mul_ps(ta, _mm256_set1_ps(s));
+        tb = _mm256_mul_ps(tb, _mm256_set1_ps(s));
+    }
+    __m256 ea = pm_exp_ps(ta), eb = pm_exp_ps(tb); /* masked lanes: exp(-inf) = 0 */
+    __m256d acc0 = _mm256_setzero_pd(), acc1 = acc0;
+    pm_acc1_ps(&acc0, &acc1, ea);
+    pm_acc1_ps(&acc0, &acc1, eb);
+    const double sum = pm_hsum_pd(_mm256_add_pd(acc0, acc1));
+    if (isnan(sum)) {
+        return 0;
+    }
+    const __m256 c = _mm256_set1_ps((float)(1.0 / sum));
+    _mm256_maskstore_ps(y, k0, _mm256_mul_ps(ea, c));
+    _mm256_maskstore_ps(y + 8, k1, _mm256_mul_ps(eb, c));
+    return 1;
+}
+
 static double pm_expsum_f32__avx2(const float *x, int64_t n, float m, float s)
 {
     const __m256 vm = _mm256_set1_ps(m), vs = _mm256_set1_ps(s);
@@ -631,6 +673,7 @@ void pm_fill_table__avx2(pm_isa_table *t)
     t->f32.rmax = pm_rmax_f32__avx2;
     t->f32.expsum_store = pm_expsum_store_f32__avx2;
     t->f32.expsum_store_ahead = pm_expsum_store_ahead_f32__avx2;
+    t->f32.softmax_small = pm_softmax_small_f32__avx2;
     t->f32.expsum = pm_expsum_f32__avx2;
     t->f32.expscale = pm_expscale_f32__avx2;
     t->f32.scale = pm_scale_f32__avx2;

@@ -169,6 +169,31 @@ static double pm_expsum_store_ahead_f32__avx512(const float *x, float *y, int64_
                      : pm_expsum_store_f32_body(x, y, n, m, s, 1, 1);
 }
 
+/* softmax of a row of n <= 16 floats in one register (see avx2.c: same operations as the general
+ * path, identical results; returns 0, writing nothing, for a row that is not finite). */
+static int pm_softmax_small_f32__avx512(const float *x, float *y, int64_t n, float s)
+{
+    const __mmask16 k = pm_m16(n);
+    const __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), k, x);
+    const float m = _mm512_reduce_max_ps(v);
+    if (!(m > -INFINITY && m < INFINITY)) { /* NaN, +inf or all -inf */
+        return 0;
+    }
+    __m512 t = _mm512_sub_ps(v, _mm512_set1_ps(m));
+    if (s != 1.0f) {
+        t = _mm512_mul_ps(t, _mm512_set1_ps(s));
+    }
+    const __m512 e = _mm512_maskz_mov_ps(k, pm_exp_ps(t));
+    __m512d a0 = _mm512_setzero_pd(), a1 = a0;
+    pm_acc_ps(&a0, &a1, e);
+    const double sum = _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
+    if (isnan(sum)) {
+        return 0;
+    }
+    _mm512_mask_storeu_ps(y, k, _mm512_mul_ps(e, _mm512_set1_ps((float)(1.0 / sum))));
+    return 1;
+}
+
 static double pm_expsum_f32__avx512(const float *x, int64_t n, float m, float s)
 {
     const __m512 vm = _mm512_set1_ps(m), vs = _mm512_set1_ps(s);
@@ -480,6 +505,7 @@ void pm_fill_table__avx512(pm_isa_table *t)
     t->f32.rmax = pm_rmax_f32__avx512;
     t->f32.expsum_store = pm_expsum_store_f32__avx512;
     t->f32.expsum_store_ahead = pm_expsum_store_ahead_f32__avx512;
+    t->f32.softmax_small = pm_softmax_small_f32__avx512;
     t->f32.expsum = pm_expsum_f32__avx512;
     t->f32.expscale = pm_expscale_f32__avx512;
     t->f32.scale = pm_scale_f32__avx512;
