@@ -312,7 +312,8 @@ public final class Report {
               a 1.5 ms copy floor, so it cannot win on one core. The block's exp pass now prefetches the next block
               (`expsum_store_ahead`), which took the max pass from 26 % to 6 % of the profile (C microbench 3.0 → 2.4 ms);
               what is left is the exp itself (~60 %) and the rescale pass over y (~27 %, a read and a write at DRAM speed).
-              Also measured, no gain: a burst of prefetches before each block, 64 KiB blocks, rescaling in reverse order.
+              Also measured, no gain: a burst of prefetches before each block, 64 KiB blocks, rescaling in reverse order;
+              non-temporal stores in the exp pass were slower (2.35 → 2.6 ms: the rescale pass then finds y in DRAM, not L3).
             - **EXACT ≤ 1.3×.** EXACT rounds each output once: exp(x − max − log S) with x − max and log S carried in
               float pairs, which needs S first, so exp is evaluated twice (sum pass, output pass). The one-pass
               alternative (store e, then scale by 1/S) cannot meet the bound even with a correctly rounded exp:
