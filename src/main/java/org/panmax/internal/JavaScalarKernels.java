@@ -19,18 +19,46 @@ public class JavaScalarKernels implements Kernels {
         return "java-scalar";
     }
 
-    // ---- element access: the f64 test is loop-invariant, so C2 unswitches it -------------------------
+    // ---- element access ---------------------------------------------------------------------------
+    //
+    // A buffer is what the SPI passes: a MemorySegment, or the caller's float[]/double[]/long[]/byte[] as it
+    // is. Arrays are indexed directly, never wrapped in a heap segment: a wrapper made here would have to be
+    // removed by escape analysis, which fails as soon as a row kernel is not inlined into the method that made
+    // it (C2 compiles the loops on their own, and will not inline one already compiled into more than
+    // InlineSmallCode bytes) or a phi merges it with another buffer's wrapper (a float[] one with a double[]
+    // one, an array's with a segment). Without a wrapper there is nothing to allocate, whatever C2 inlines.
+    // The f64 and type tests are loop-invariant: C2 unswitches them, or removes them where the profile has
+    // seen one kind only. Array indices fit in an int (the facade checked them against the array's length).
 
-    static double get(MemorySegment s, boolean f64, long i) {
-        return f64 ? s.getAtIndex(JAVA_DOUBLE, i) : s.getAtIndex(JAVA_FLOAT, i);
+    static double get(Object b, boolean f64, long i) {
+        if (f64) {
+            return b instanceof double[] a ? a[(int) i] : ((MemorySegment) b).getAtIndex(JAVA_DOUBLE, i);
+        }
+        return b instanceof float[] a ? a[(int) i] : ((MemorySegment) b).getAtIndex(JAVA_FLOAT, i);
     }
 
-    static void set(MemorySegment s, boolean f64, long i, double v) {
+    static void set(Object b, boolean f64, long i, double v) {
         if (f64) {
-            s.setAtIndex(JAVA_DOUBLE, i, v);
+            if (b instanceof double[] a) {
+                a[(int) i] = v;
+            } else {
+                ((MemorySegment) b).setAtIndex(JAVA_DOUBLE, i, v);
+            }
+        } else if (b instanceof float[] a) {
+            a[(int) i] = (float) v;
         } else {
-            s.setAtIndex(JAVA_FLOAT, i, (float) v);
+            ((MemorySegment) b).setAtIndex(JAVA_FLOAT, i, (float) v);
         }
+    }
+
+    /** A mask byte (byte[] or segment). */
+    static byte getByte(Object b, long i) {
+        return b instanceof byte[] a ? a[(int) i] : ((MemorySegment) b).get(JAVA_BYTE, i);
+    }
+
+    /** A label (long[] or segment, int64 at any alignment). */
+    static long getLong(Object b, long i) {
+        return b instanceof long[] a ? a[(int) i] : ((MemorySegment) b).getAtIndex(JAVA_LONG_UNALIGNED, i);
     }
 
     /** Rounds to the element type, as storing and reloading would. */
@@ -41,7 +69,7 @@ public class JavaScalarKernels implements Kernels {
     // ---- row kernels (overridden by the Vector API backend) ----------------------------------------
 
     /** Max of the row; NaN entries are skipped (the caller classifies the row). */
-    protected double rmax(MemorySegment x, boolean f64, long o, long n) {
+    protected double rmax(Object x, boolean f64, long o, long n) {
         double m0 = Double.NEGATIVE_INFINITY;
         double m1 = Double.NEGATIVE_INFINITY;
         long j = 0;
@@ -59,7 +87,7 @@ public class JavaScalarKernels implements Kernels {
     }
 
     /** y = exp((x - m) * s); returns the sum. y may be x. */
-    protected double expSumStore(MemorySegment x, long xo, MemorySegment y, long yo, boolean f64, long n, double m, double s) {
+    protected double expSumStore(Object x, long xo, Object y, long yo, boolean f64, long n, double m, double s) {
         double s0 = 0;
         double s1 = 0;
         long j = 0;
@@ -80,7 +108,7 @@ public class JavaScalarKernels implements Kernels {
     }
 
     /** Sum of exp((x - m) * s) without storing. */
-    protected double expSum(MemorySegment x, long xo, boolean f64, long n, double m, double s) {
+    protected double expSum(Object x, long xo, boolean f64, long n, double m, double s) {
         double s0 = 0;
         double s1 = 0;
         long j = 0;
@@ -95,14 +123,14 @@ public class JavaScalarKernels implements Kernels {
     }
 
     /** y = x * c. */
-    protected void scale(MemorySegment x, long xo, MemorySegment y, long yo, boolean f64, long n, double c) {
+    protected void scale(Object x, long xo, Object y, long yo, boolean f64, long n, double c) {
         for (long j = 0; j < n; j++) {
             set(y, f64, yo + j, get(x, f64, xo + j) * c);
         }
     }
 
     /** y = (x - m) * s - c. */
-    protected void shiftScale(MemorySegment x, long xo, MemorySegment y, long yo, boolean f64, long n, double m, double s,
+    protected void shiftScale(Object x, long xo, Object y, long yo, boolean f64, long n, double m, double s,
                               double c) {
         for (long j = 0; j < n; j++) {
             set(y, f64, yo + j, (get(x, f64, xo + j) - m) * s - c);
@@ -110,7 +138,7 @@ public class JavaScalarKernels implements Kernels {
     }
 
     /** sum(a * b). */
-    protected double dot(MemorySegment a, long ao, MemorySegment b, long bo, boolean f64, long n) {
+    protected double dot(Object a, long ao, Object b, long bo, boolean f64, long n) {
         double s0 = 0;
         double s1 = 0;
         long j = 0;
@@ -125,7 +153,7 @@ public class JavaScalarKernels implements Kernels {
     }
 
     /** sum(x). */
-    protected double sum(MemorySegment x, long xo, boolean f64, long n) {
+    protected double sum(Object x, long xo, boolean f64, long n) {
         double s0 = 0;
         for (long j = 0; j < n; j++) {
             s0 += get(x, f64, xo + j);
@@ -134,7 +162,7 @@ public class JavaScalarKernels implements Kernels {
     }
 
     /** dx = p * (dy - c). */
-    protected void subMul(MemorySegment p, long po, MemorySegment dy, long dyo, MemorySegment dx, long dxo, boolean f64,
+    protected void subMul(Object p, long po, Object dy, long dyo, Object dx, long dxo, boolean f64,
                           long n, double c) {
         for (long j = 0; j < n; j++) {
             set(dx, f64, dxo + j, get(p, f64, po + j) * (get(dy, f64, dyo + j) - c));
@@ -142,7 +170,7 @@ public class JavaScalarKernels implements Kernels {
     }
 
     /** dx = dy - exp(a) * c. */
-    protected void subExp(MemorySegment a, long ao, MemorySegment dy, long dyo, MemorySegment dx, long dxo, boolean f64,
+    protected void subExp(Object a, long ao, Object dy, long dyo, Object dx, long dxo, boolean f64,
                           long n, double c) {
         for (long j = 0; j < n; j++) {
             set(dx, f64, dxo + j, get(dy, f64, dyo + j) - Math.exp(get(a, f64, ao + j)) * c);
@@ -157,7 +185,7 @@ public class JavaScalarKernels implements Kernels {
     static final int PINF = 3;
 
     /** Classifies a row by its max; for PINF returns 3 + (count of +inf) * 4. */
-    static long classify(MemorySegment x, long o, boolean f64, long n, double m) {
+    static long classify(Object x, long o, boolean f64, long n, double m) {
         if (Double.isNaN(m)) {
             return NAN;
         }
@@ -178,13 +206,13 @@ public class JavaScalarKernels implements Kernels {
         return FINITE;
     }
 
-    static void fill(MemorySegment y, long yo, boolean f64, long n, double v) {
+    static void fill(Object y, long yo, boolean f64, long n, double v) {
         for (long j = 0; j < n; j++) {
             set(y, f64, yo + j, v);
         }
     }
 
-    static void special(long kind, MemorySegment x, long xo, MemorySegment y, long yo, boolean f64, long n, boolean log) {
+    static void special(long kind, Object x, long xo, Object y, long yo, boolean f64, long n, boolean log) {
         int k = (int) (kind & 3);
         if (k == NAN) {
             fill(y, yo, f64, n, Double.NaN);
@@ -202,7 +230,7 @@ public class JavaScalarKernels implements Kernels {
 
     // ---- row drivers -----------------------------------------------------------------------------
 
-    void softmaxRow(boolean f64, MemorySegment x, long xo, MemorySegment y, long yo, long n, double s) {
+    void softmaxRow(boolean f64, Object x, long xo, Object y, long yo, long n, double s) {
         double m = rmax(x, f64, xo, n);
         long kind = classify(x, xo, f64, n, m);
         if (kind != FINITE) {
@@ -218,7 +246,7 @@ public class JavaScalarKernels implements Kernels {
     }
 
     /** EXACT: y = exp((x - m) * s - log(sum)) evaluated in double and rounded once to the element type. */
-    void exactSoftmaxRow(boolean f64, MemorySegment x, long xo, MemorySegment y, long yo, long n, double s) {
+    void exactSoftmaxRow(boolean f64, Object x, long xo, Object y, long yo, long n, double s) {
         double m = rmax(x, f64, xo, n);
         long kind = classify(x, xo, f64, n, m);
         if (kind == FINITE) {
@@ -235,7 +263,7 @@ public class JavaScalarKernels implements Kernels {
         special(kind, x, xo, y, yo, f64, n, false);
     }
 
-    void logSoftmaxRow(boolean f64, MemorySegment x, long xo, MemorySegment y, long yo, long n, double s) {
+    void logSoftmaxRow(boolean f64, Object x, long xo, Object y, long yo, long n, double s) {
         double m = rmax(x, f64, xo, n);
         long kind = classify(x, xo, f64, n, m);
         if (kind == FINITE) {
@@ -249,7 +277,7 @@ public class JavaScalarKernels implements Kernels {
         special(kind, x, xo, y, yo, f64, n, true);
     }
 
-    double logSumExpRow(boolean f64, MemorySegment x, long xo, long n) {
+    double logSumExpRow(boolean f64, Object x, long xo, long n) {
         double m = rmax(x, f64, xo, n);
         long kind = classify(x, xo, f64, n, m);
         if (kind == FINITE) {
@@ -260,72 +288,57 @@ public class JavaScalarKernels implements Kernels {
         return k == NAN ? Double.NaN : k == EMPTY ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
     }
 
-    /** The SPI's buffer (a segment or an unwrapped array) as a segment. */
-    static MemorySegment seg(Object buffer) {
-        return Kernels.segment(buffer);
-    }
-
     // ---- SPI ----------------------------------------------------------------------------------
 
     @Override
-    public void softmax(boolean f64, Object xBuf, long xOff, long xStride, Object yBuf, long yOff, long yStride,
+    public void softmax(boolean f64, Object x, long xOff, long xStride, Object y, long yOff, long yStride,
                         long rows, long cols) {
-        MemorySegment x = seg(xBuf);
-        MemorySegment y = seg(yBuf);
         for (long r = 0; r < rows; r++) {
             softmaxRow(f64, x, xOff + r * xStride, y, yOff + r * yStride, cols, 1);
         }
     }
 
     @Override
-    public void logSoftmax(boolean f64, Object xBuf, long xOff, long xStride, Object yBuf, long yOff, long yStride,
+    public void logSoftmax(boolean f64, Object x, long xOff, long xStride, Object y, long yOff, long yStride,
                            long rows, long cols) {
-        MemorySegment x = seg(xBuf);
-        MemorySegment y = seg(yBuf);
         for (long r = 0; r < rows; r++) {
             logSoftmaxRow(f64, x, xOff + r * xStride, y, yOff + r * yStride, cols, 1);
         }
     }
 
     @Override
-    public void logSumExp(boolean f64, Object xBuf, long xOff, long xStride, Object outBuf, long outOff,
+    public void logSumExp(boolean f64, Object x, long xOff, long xStride, Object out, long outOff,
                           long rows, long cols) {
-        MemorySegment x = seg(xBuf);
-        MemorySegment out = seg(outBuf);
         for (long r = 0; r < rows; r++) {
             set(out, f64, outOff + r, logSumExpRow(f64, x, xOff + r * xStride, cols));
         }
     }
 
     @Override
-    public void softmaxEx(boolean f64, Object xBuf, long xOff, long xStride, Object yBuf, long yOff, long yStride,
-                          long rows, long cols, double temperature, Object maskBuf, long maskOff, long maskStride,
-                          Object biasBuf, long biasOff, long biasStride, int flags) {
-        MemorySegment x = seg(xBuf);
-        MemorySegment y = seg(yBuf);
-        MemorySegment mask = seg(maskBuf);
-        MemorySegment bias = seg(biasBuf);
+    public void softmaxEx(boolean f64, Object x, long xOff, long xStride, Object y, long yOff, long yStride,
+                          long rows, long cols, double temperature, Object mask, long maskOff, long maskStride,
+                          Object bias, long biasOff, long biasStride, int flags) {
         softmaxExRows(f64, x, xOff, xStride, y, yOff, yStride, rows, cols, temperature, mask, maskOff, maskStride,
                 bias, biasOff, biasStride, flags);
     }
 
     /** softmaxEx on this instance's row kernels (computed in double here, so EXACT needs nothing more). */
-    final void softmaxExRows(boolean f64, MemorySegment x, long xOff, long xStride, MemorySegment y, long yOff, long yStride,
-                             long rows, long cols, double temperature, MemorySegment mask, long maskOff, long maskStride,
-                             MemorySegment bias, long biasOff, long biasStride, int flags) {
+    final void softmaxExRows(boolean f64, Object x, long xOff, long xStride, Object y, long yOff, long yStride,
+                             long rows, long cols, double temperature, Object mask, long maskOff, long maskStride,
+                             Object bias, long biasOff, long biasStride, int flags) {
         double s = round(f64, 1 / round(f64, temperature));
         boolean log = (flags & FLAG_LOG) != 0;
         for (long r = 0; r < rows; r++) {
             long xo = xOff + r * xStride;
             long yo = yOff + r * yStride;
-            MemorySegment src = x;
+            Object src = x;
             long so = xo;
             if (mask != null || bias != null) {
                 long mo = maskOff + r * maskStride;
                 long bo = biasOff + r * biasStride;
                 for (long j = 0; j < cols; j++) {
                     double z;
-                    if (mask != null && mask.get(JAVA_BYTE, mo + j) == 0) {
+                    if (mask != null && getByte(mask, mo + j) == 0) {
                         z = Double.NEGATIVE_INFINITY;
                     } else {
                         z = get(x, f64, xo + j);
@@ -349,11 +362,8 @@ public class JavaScalarKernels implements Kernels {
     }
 
     @Override
-    public void softmaxBackward(boolean f64, Object pBuf, long pOff, long pStride, Object dyBuf, long dyOff,
-                                long dyStride, Object dxBuf, long dxOff, long dxStride, long rows, long cols) {
-        MemorySegment p = seg(pBuf);
-        MemorySegment dy = seg(dyBuf);
-        MemorySegment dx = seg(dxBuf);
+    public void softmaxBackward(boolean f64, Object p, long pOff, long pStride, Object dy, long dyOff,
+                                long dyStride, Object dx, long dxOff, long dxStride, long rows, long cols) {
         for (long r = 0; r < rows; r++) {
             long po = pOff + r * pStride;
             long dyo = dyOff + r * dyStride;
@@ -363,11 +373,8 @@ public class JavaScalarKernels implements Kernels {
     }
 
     @Override
-    public void logSoftmaxBackward(boolean f64, Object logpBuf, long lOff, long lStride, Object dyBuf, long dyOff,
-                                   long dyStride, Object dxBuf, long dxOff, long dxStride, long rows, long cols) {
-        MemorySegment logp = seg(logpBuf);
-        MemorySegment dy = seg(dyBuf);
-        MemorySegment dx = seg(dxBuf);
+    public void logSoftmaxBackward(boolean f64, Object logp, long lOff, long lStride, Object dy, long dyOff,
+                                   long dyStride, Object dx, long dxOff, long dxStride, long rows, long cols) {
         for (long r = 0; r < rows; r++) {
             long dyo = dyOff + r * dyStride;
             double c = sum(dy, dyo, f64, cols);
@@ -376,11 +383,8 @@ public class JavaScalarKernels implements Kernels {
     }
 
     @Override
-    public void logSoftmaxJvp(boolean f64, Object logpBuf, long lOff, long lStride, Object vBuf, long vOff,
-                              long vStride, Object outBuf, long outOff, long outStride, long rows, long cols) {
-        MemorySegment logp = seg(logpBuf);
-        MemorySegment v = seg(vBuf);
-        MemorySegment out = seg(outBuf);
+    public void logSoftmaxJvp(boolean f64, Object logp, long lOff, long lStride, Object v, long vOff,
+                              long vStride, Object out, long outOff, long outStride, long rows, long cols) {
         for (long r = 0; r < rows; r++) {
             long lo = lOff + r * lStride;
             long vo = vOff + r * vStride;
@@ -393,15 +397,13 @@ public class JavaScalarKernels implements Kernels {
     }
 
     @Override
-    public void jacobian(boolean f64, Object xBuf, long xOff, long xStride, Object jacBuf, long jacOff, long rows,
+    public void jacobian(boolean f64, Object x, long xOff, long xStride, Object jac, long jacOff, long rows,
                          long cols, int flags) {
-        MemorySegment x = seg(xBuf);
-        MemorySegment jac = seg(jacBuf);
         boolean log = (flags & FLAG_LOG) != 0;
         long nn = cols * cols;
         for (long r = 0; r < rows; r++) {
             long jo = jacOff + r * nn;
-            MemorySegment p = x;
+            Object p = x;
             long po = xOff + r * xStride;
             if ((flags & FLAG_FROM_LOGITS) != 0) {
                 long last = jo + (cols - 1) * cols; // softmax into the last row of this block first
@@ -424,11 +426,8 @@ public class JavaScalarKernels implements Kernels {
     }
 
     @Override
-    public void jacobianMatmul(boolean f64, Object pBuf, long pOff, long n, Object vBuf, long vOff, long vStride,
-                               Object outBuf, long outOff, long outStride, long k, int flags) {
-        MemorySegment p = seg(pBuf);
-        MemorySegment v = seg(vBuf);
-        MemorySegment out = seg(outBuf);
+    public void jacobianMatmul(boolean f64, Object p, long pOff, long n, Object v, long vOff, long vStride,
+                               Object out, long outOff, long outStride, long k, int flags) {
         boolean log = (flags & FLAG_LOG) != 0;
         double[] w = new double[(int) Math.min(k, Integer.MAX_VALUE - 8)]; // w = V^T p (not a hot path)
         for (long i = 0; i < n; i++) {
@@ -450,15 +449,10 @@ public class JavaScalarKernels implements Kernels {
     }
 
     @Override
-    public void crossEntropy(boolean f64, Object logitsBuf, long xOff, long xStride, Object labelsBuf,
-                             long labelsOff, Object targetBuf, long tOff, long tStride, Object gradBuf, long gOff,
-                             long gStride, Object lossBuf, long lossOff, long rows, long cols, long ignoreIndex,
+    public void crossEntropy(boolean f64, Object logits, long xOff, long xStride, Object labels,
+                             long labelsOff, Object target, long tOff, long tStride, Object grad, long gOff,
+                             long gStride, Object loss, long lossOff, long rows, long cols, long ignoreIndex,
                              double labelSmoothing, int reduction) {
-        MemorySegment logits = seg(logitsBuf);
-        MemorySegment labels = seg(labelsBuf);
-        MemorySegment target = seg(targetBuf);
-        MemorySegment grad = seg(gradBuf);
-        MemorySegment loss = seg(lossBuf);
         long n = cols;
         double ls = round(f64, labelSmoothing);
         double keep = 1 - ls;
@@ -467,7 +461,7 @@ public class JavaScalarKernels implements Kernels {
         if (labels != null) {
             count = 0;
             for (long r = 0; r < rows; r++) {
-                if (labels.getAtIndex(JAVA_LONG_UNALIGNED, labelsOff + r) != ignoreIndex) {
+                if (getLong(labels, labelsOff + r) != ignoreIndex) {
                     count++;
                 }
             }
@@ -478,7 +472,7 @@ public class JavaScalarKernels implements Kernels {
             long zo = xOff + r * xStride;
             long go = gOff + r * gStride;
             long to = tOff + r * tStride;
-            long y = labels != null ? labels.getAtIndex(JAVA_LONG_UNALIGNED, labelsOff + r) : -1;
+            long y = labels != null ? getLong(labels, labelsOff + r) : -1;
             if (labels != null && y == ignoreIndex) {
                 if (grad != null) {
                     fill(grad, go, f64, n, 0);

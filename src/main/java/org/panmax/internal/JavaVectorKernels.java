@@ -53,8 +53,8 @@ public final class JavaVectorKernels extends JavaScalarKernels {
                           long rows, long cols, double temperature, Object mask, long maskOff, long maskStride,
                           Object bias, long biasOff, long biasStride, int flags) {
         JavaScalarKernels impl = (flags & FLAG_EXACT) != 0 ? EXACT_ROWS : this;
-        impl.softmaxExRows(f64, seg(x), xOff, xStride, seg(y), yOff, yStride, rows, cols, temperature, seg(mask), maskOff,
-                maskStride, seg(bias), biasOff, biasStride, flags);
+        impl.softmaxExRows(f64, x, xOff, xStride, y, yOff, yStride, rows, cols, temperature, mask, maskOff, maskStride,
+                bias, biasOff, biasStride, flags);
     }
 
     // exp(r) ~ 1 + r + r^2 P(r) on [-ln2/2, ln2/2]; coefficients of Cephes expf.c (S. Moshier), < 1 ulp.
@@ -92,19 +92,30 @@ public final class JavaVectorKernels extends JavaScalarKernels {
         return e.mul(scale).blend(0f, under);
     }
 
+    /** A float buffer as a segment: a float[] wrapped here, in the kernel that loops over it (see ...). */
+    static MemorySegment floats(Object b) {
+        return b instanceof float[] a ? MemorySegment.ofArray(a) : (MemorySegment) b;
+    }
+
+    /** A double buffer as a segment. */
+    static MemorySegment doubles(Object b) {
+        return b instanceof double[] a ? MemorySegment.ofArray(a) : (MemorySegment) b;
+    }
+
     @Override
-    protected double rmax(MemorySegment x, boolean f64, long o, long n) {
+    protected double rmax(Object x, boolean f64, long o, long n) {
         if (f64) {
             return super.rmax(x, f64, o, n);
         }
+        MemorySegment xs = floats(x);
         FloatVector m0 = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
         FloatVector m1 = m0;
         long j = 0;
         long b = o * 4;
         for (; j + 2L * FL <= n; j += 2L * FL) {
             // max ignoring NaN: compare-and-blend (a NaN lane never wins the comparison)
-            FloatVector a = FloatVector.fromMemorySegment(FS, x, b + j * 4, LE);
-            FloatVector c = FloatVector.fromMemorySegment(FS, x, b + (j + FL) * 4, LE);
+            FloatVector a = FloatVector.fromMemorySegment(FS, xs, b + j * 4, LE);
+            FloatVector c = FloatVector.fromMemorySegment(FS, xs, b + (j + FL) * 4, LE);
             m0 = m0.blend(a, a.compare(VectorOperators.GT, m0));
             m1 = m1.blend(c, c.compare(VectorOperators.GT, m1));
         }
@@ -113,10 +124,12 @@ public final class JavaVectorKernels extends JavaScalarKernels {
     }
 
     @Override
-    protected double expSumStore(MemorySegment x, long xo, MemorySegment y, long yo, boolean f64, long n, double m, double s) {
+    protected double expSumStore(Object x, long xo, Object y, long yo, boolean f64, long n, double m, double s) {
         if (f64) {
             return expSumStoreD(x, xo, y, yo, n, m, s);
         }
+        MemorySegment xs = floats(x);
+        MemorySegment ys = floats(y);
         float mf = (float) m;
         float sf = (float) s;
         double acc = 0;
@@ -125,10 +138,10 @@ public final class JavaVectorKernels extends JavaScalarKernels {
         long yb = yo * 4;
         FloatVector partial = FloatVector.zero(FS);
         for (; j + 2L * FL <= n; j += 2L * FL) {
-            FloatVector e0 = exp(FloatVector.fromMemorySegment(FS, x, xb + j * 4, LE).sub(mf).mul(sf));
-            FloatVector e1 = exp(FloatVector.fromMemorySegment(FS, x, xb + (j + FL) * 4, LE).sub(mf).mul(sf));
-            e0.intoMemorySegment(y, yb + j * 4, LE);
-            e1.intoMemorySegment(y, yb + (j + FL) * 4, LE);
+            FloatVector e0 = exp(FloatVector.fromMemorySegment(FS, xs, xb + j * 4, LE).sub(mf).mul(sf));
+            FloatVector e1 = exp(FloatVector.fromMemorySegment(FS, xs, xb + (j + FL) * 4, LE).sub(mf).mul(sf));
+            e0.intoMemorySegment(ys, yb + j * 4, LE);
+            e1.intoMemorySegment(ys, yb + (j + FL) * 4, LE);
             partial = partial.add(e0.add(e1));
             if ((j & (16L * FL - 1)) == 14L * FL) { // flush every 8 iterations to double
                 acc += partial.reduceLanes(VectorOperators.ADD);
@@ -137,25 +150,27 @@ public final class JavaVectorKernels extends JavaScalarKernels {
         }
         acc += partial.reduceLanes(VectorOperators.ADD);
         for (; j < n; j++) {
-            float e = (float) Math.exp((x.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, xo + j) - mf) * sf);
-            y.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, yo + j, e);
+            float e = (float) Math.exp((xs.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, xo + j) - mf) * sf);
+            ys.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, yo + j, e);
             acc += e;
         }
         return acc;
     }
 
-    private double expSumStoreD(MemorySegment x, long xo, MemorySegment y, long yo, long n, double m, double s) {
+    private double expSumStoreD(Object x, long xo, Object y, long yo, long n, double m, double s) {
+        MemorySegment xs = doubles(x);
+        MemorySegment ys = doubles(y);
         DoubleVector a0 = DoubleVector.zero(DS);
         DoubleVector a1 = a0;
         long j = 0;
         long xb = xo * 8;
         long yb = yo * 8;
         for (; j + 2L * DL <= n; j += 2L * DL) {
-            DoubleVector e0 = DoubleVector.fromMemorySegment(DS, x, xb + j * 8, LE).sub(m).mul(s).lanewise(VectorOperators.EXP);
-            DoubleVector e1 = DoubleVector.fromMemorySegment(DS, x, xb + (j + DL) * 8, LE).sub(m).mul(s)
+            DoubleVector e0 = DoubleVector.fromMemorySegment(DS, xs, xb + j * 8, LE).sub(m).mul(s).lanewise(VectorOperators.EXP);
+            DoubleVector e1 = DoubleVector.fromMemorySegment(DS, xs, xb + (j + DL) * 8, LE).sub(m).mul(s)
                     .lanewise(VectorOperators.EXP);
-            e0.intoMemorySegment(y, yb + j * 8, LE);
-            e1.intoMemorySegment(y, yb + (j + DL) * 8, LE);
+            e0.intoMemorySegment(ys, yb + j * 8, LE);
+            e1.intoMemorySegment(ys, yb + (j + DL) * 8, LE);
             a0 = a0.add(e0);
             a1 = a1.add(e1);
         }
@@ -164,23 +179,25 @@ public final class JavaVectorKernels extends JavaScalarKernels {
     }
 
     @Override
-    protected double expSum(MemorySegment x, long xo, boolean f64, long n, double m, double s) {
+    protected double expSum(Object x, long xo, boolean f64, long n, double m, double s) {
         if (f64) {
+            MemorySegment xs = doubles(x);
             DoubleVector a0 = DoubleVector.zero(DS);
             long j = 0;
             for (; j + DL <= n; j += DL) {
-                a0 = a0.add(DoubleVector.fromMemorySegment(DS, x, (xo + j) * 8, LE).sub(m).mul(s).lanewise(VectorOperators.EXP));
+                a0 = a0.add(DoubleVector.fromMemorySegment(DS, xs, (xo + j) * 8, LE).sub(m).mul(s).lanewise(VectorOperators.EXP));
             }
             return a0.reduceLanes(VectorOperators.ADD) + super.expSum(x, xo + j, true, n - j, m, s);
         }
+        MemorySegment xs = floats(x);
         float mf = (float) m;
         float sf = (float) s;
         double acc = 0;
         long j = 0;
         FloatVector partial = FloatVector.zero(FS);
         for (; j + 2L * FL <= n; j += 2L * FL) {
-            FloatVector e0 = exp(FloatVector.fromMemorySegment(FS, x, (xo + j) * 4, LE).sub(mf).mul(sf));
-            FloatVector e1 = exp(FloatVector.fromMemorySegment(FS, x, (xo + j + FL) * 4, LE).sub(mf).mul(sf));
+            FloatVector e0 = exp(FloatVector.fromMemorySegment(FS, xs, (xo + j) * 4, LE).sub(mf).mul(sf));
+            FloatVector e1 = exp(FloatVector.fromMemorySegment(FS, xs, (xo + j + FL) * 4, LE).sub(mf).mul(sf));
             partial = partial.add(e0.add(e1));
             if ((j & (16L * FL - 1)) == 14L * FL) {
                 acc += partial.reduceLanes(VectorOperators.ADD);
@@ -192,37 +209,45 @@ public final class JavaVectorKernels extends JavaScalarKernels {
     }
 
     @Override
-    protected void scale(MemorySegment x, long xo, MemorySegment y, long yo, boolean f64, long n, double c) {
+    protected void scale(Object x, long xo, Object y, long yo, boolean f64, long n, double c) {
         long j = 0;
         if (f64) {
+            MemorySegment xs = doubles(x);
+            MemorySegment ys = doubles(y);
             for (; j + DL <= n; j += DL) {
-                DoubleVector.fromMemorySegment(DS, x, (xo + j) * 8, LE).mul(c).intoMemorySegment(y, (yo + j) * 8, LE);
+                DoubleVector.fromMemorySegment(DS, xs, (xo + j) * 8, LE).mul(c).intoMemorySegment(ys, (yo + j) * 8, LE);
             }
         } else {
+            MemorySegment xs = floats(x);
+            MemorySegment ys = floats(y);
             float cf = (float) c;
             for (; j + FL <= n; j += FL) {
-                FloatVector.fromMemorySegment(FS, x, (xo + j) * 4, LE).mul(cf).intoMemorySegment(y, (yo + j) * 4, LE);
+                FloatVector.fromMemorySegment(FS, xs, (xo + j) * 4, LE).mul(cf).intoMemorySegment(ys, (yo + j) * 4, LE);
             }
         }
         super.scale(x, xo + j, y, yo + j, f64, n - j, f64 ? c : (float) c);
     }
 
     @Override
-    protected void shiftScale(MemorySegment x, long xo, MemorySegment y, long yo, boolean f64, long n, double m, double s,
+    protected void shiftScale(Object x, long xo, Object y, long yo, boolean f64, long n, double m, double s,
                               double c) {
         long j = 0;
         if (f64) {
+            MemorySegment xs = doubles(x);
+            MemorySegment ys = doubles(y);
             for (; j + DL <= n; j += DL) {
-                DoubleVector.fromMemorySegment(DS, x, (xo + j) * 8, LE).sub(m).mul(s).sub(c)
-                        .intoMemorySegment(y, (yo + j) * 8, LE);
+                DoubleVector.fromMemorySegment(DS, xs, (xo + j) * 8, LE).sub(m).mul(s).sub(c)
+                        .intoMemorySegment(ys, (yo + j) * 8, LE);
             }
         } else {
+            MemorySegment xs = floats(x);
+            MemorySegment ys = floats(y);
             float mf = (float) m;
             float sf = (float) s;
             float cf = (float) c;
             for (; j + FL <= n; j += FL) {
-                FloatVector.fromMemorySegment(FS, x, (xo + j) * 4, LE).sub(mf).mul(sf).sub(cf)
-                        .intoMemorySegment(y, (yo + j) * 4, LE);
+                FloatVector.fromMemorySegment(FS, xs, (xo + j) * 4, LE).sub(mf).mul(sf).sub(cf)
+                        .intoMemorySegment(ys, (yo + j) * 4, LE);
             }
             m = mf;
             s = sf;
@@ -232,26 +257,30 @@ public final class JavaVectorKernels extends JavaScalarKernels {
     }
 
     @Override
-    protected double dot(MemorySegment a, long ao, MemorySegment b, long bo, boolean f64, long n) {
+    protected double dot(Object a, long ao, Object b, long bo, boolean f64, long n) {
         long j = 0;
         double acc;
         if (f64) {
+            MemorySegment as = doubles(a);
+            MemorySegment bs = doubles(b);
             DoubleVector s0 = DoubleVector.zero(DS);
             for (; j + DL <= n; j += DL) {
-                s0 = DoubleVector.fromMemorySegment(DS, a, (ao + j) * 8, LE)
-                        .fma(DoubleVector.fromMemorySegment(DS, b, (bo + j) * 8, LE), s0);
+                s0 = DoubleVector.fromMemorySegment(DS, as, (ao + j) * 8, LE)
+                        .fma(DoubleVector.fromMemorySegment(DS, bs, (bo + j) * 8, LE), s0);
             }
             acc = s0.reduceLanes(VectorOperators.ADD);
         } else {
+            MemorySegment as = floats(a);
+            MemorySegment bs = floats(b);
             // float products are exact in double: widen, then accumulate in double
             DoubleVector s0 = DoubleVector.zero(DoubleVector.SPECIES_256);
             DoubleVector s1 = s0;
             VectorSpecies<Float> f128 = FloatVector.SPECIES_128;
             for (; j + 8 <= n; j += 8) {
-                FloatVector a0 = FloatVector.fromMemorySegment(f128, a, (ao + j) * 4, LE);
-                FloatVector b0 = FloatVector.fromMemorySegment(f128, b, (bo + j) * 4, LE);
-                FloatVector a1 = FloatVector.fromMemorySegment(f128, a, (ao + j + 4) * 4, LE);
-                FloatVector b1 = FloatVector.fromMemorySegment(f128, b, (bo + j + 4) * 4, LE);
+                FloatVector a0 = FloatVector.fromMemorySegment(f128, as, (ao + j) * 4, LE);
+                FloatVector b0 = FloatVector.fromMemorySegment(f128, bs, (bo + j) * 4, LE);
+                FloatVector a1 = FloatVector.fromMemorySegment(f128, as, (ao + j + 4) * 4, LE);
+                FloatVector b1 = FloatVector.fromMemorySegment(f128, bs, (bo + j + 4) * 4, LE);
                 s0 = ((DoubleVector) a0.convertShape(VectorOperators.F2D, DoubleVector.SPECIES_256, 0))
                         .fma((DoubleVector) b0.convertShape(VectorOperators.F2D, DoubleVector.SPECIES_256, 0), s0);
                 s1 = ((DoubleVector) a1.convertShape(VectorOperators.F2D, DoubleVector.SPECIES_256, 0))
@@ -263,21 +292,27 @@ public final class JavaVectorKernels extends JavaScalarKernels {
     }
 
     @Override
-    protected void subMul(MemorySegment p, long po, MemorySegment dy, long dyo, MemorySegment dx, long dxo, boolean f64,
+    protected void subMul(Object p, long po, Object dy, long dyo, Object dx, long dxo, boolean f64,
                           long n, double c) {
         long j = 0;
         if (f64) {
+            MemorySegment ps = doubles(p);
+            MemorySegment dys = doubles(dy);
+            MemorySegment dxs = doubles(dx);
             for (; j + DL <= n; j += DL) {
-                DoubleVector pv = DoubleVector.fromMemorySegment(DS, p, (po + j) * 8, LE);
-                pv.mul(DoubleVector.fromMemorySegment(DS, dy, (dyo + j) * 8, LE).sub(c))
-                        .intoMemorySegment(dx, (dxo + j) * 8, LE);
+                DoubleVector pv = DoubleVector.fromMemorySegment(DS, ps, (po + j) * 8, LE);
+                pv.mul(DoubleVector.fromMemorySegment(DS, dys, (dyo + j) * 8, LE).sub(c))
+                        .intoMemorySegment(dxs, (dxo + j) * 8, LE);
             }
         } else {
+            MemorySegment ps = floats(p);
+            MemorySegment dys = floats(dy);
+            MemorySegment dxs = floats(dx);
             float cf = (float) c;
             for (; j + FL <= n; j += FL) {
-                FloatVector pv = FloatVector.fromMemorySegment(FS, p, (po + j) * 4, LE);
-                pv.mul(FloatVector.fromMemorySegment(FS, dy, (dyo + j) * 4, LE).sub(cf))
-                        .intoMemorySegment(dx, (dxo + j) * 4, LE);
+                FloatVector pv = FloatVector.fromMemorySegment(FS, ps, (po + j) * 4, LE);
+                pv.mul(FloatVector.fromMemorySegment(FS, dys, (dyo + j) * 4, LE).sub(cf))
+                        .intoMemorySegment(dxs, (dxo + j) * 4, LE);
             }
             c = cf;
         }
