@@ -1,6 +1,8 @@
 /*
- * Constants shared by the SIMD exp implementations (kernels/avx2.c, kernels/avx512.c), so that
- * both compute bit-identical elementwise results. The derivations are in avx2.c.
+ * Constants shared by the SIMD exp implementations (kernels/avx2.c, kernels/avx512.c). The EXACT
+ * and float64 exps are the same operations on both ISAs (bit-identical results); the default float
+ * exp of avx512.c uses the 16-entry table below (fewer FMA-port operations, and more accurate), so
+ * its results differ from avx2.c's by an ulp here and there. The derivations are in avx2.c.
  */
 #ifndef PANMAX_EXP_CONSTANTS_H
 #define PANMAX_EXP_CONSTANTS_H
@@ -24,6 +26,19 @@
 #define PM_F32_C3 0x1.555A80p-3f
 #define PM_F32_C2 0x1.FFFDC6p-2f
 #define PM_F32_C1 0x1.FFFFF6p-1f
+
+/* float, 16-entry table variant: k = round(t * 16 / ln2), r = t - k ln2/16 (|r| <= ln2/32),
+ * exp(t) = 2^(k >> 4) * T[k & 15] * (1 + r + r^2/2 + r^3/6): truncation r^4/24 < 0.08 ulp.
+ * LN2_16_HI has 12 significant bits, so k * LN2_16_HI is exact for |k| < 2^12 (here |k| <= 2016). */
+#define PM_F32_16_LOG2E 0x1.715476p+4f    /* 16 / ln2 */
+#define PM_F32_ROUND 0x1.8p23f             /* adding it rounds |v| < 2^22 to an integer */
+#define PM_F32_LN2_16_HI 0x1.62ep-5f
+#define PM_F32_LN2_16_LO 0x1.0bfbe8p-19f
+/* bits of 2^(j/16), j = 0..15, correctly rounded */
+static const int pm_exp2_table16_f32[16] __attribute__((aligned(64))) = {
+    0x3f800000, 0x3f85aac3, 0x3f8b95c2, 0x3f91c3d3, 0x3f9837f0, 0x3f9ef532, 0x3fa5fed7, 0x3fad583f,
+    0x3fb504f3, 0x3fbd08a4, 0x3fc5672a, 0x3fce248c, 0x3fd744fd, 0x3fe0ccdf, 0x3feac0c7, 0x3ff5257d,
+};
 
 /* double: ln2 split (32 significant bits in the high part), smallest normal result, the
  * round-to-integer constant, and the 64-entry table 2^(j/64) (correctly rounded). */
