@@ -425,15 +425,35 @@ public class JavaScalarKernels implements Kernels {
         }
     }
 
+    /** Per-thread zeroed scratch of up to SCRATCH_MAX doubles, so that repeated calls allocate nothing;
+     *  longer ones are allocated per call rather than pinned to the thread. */
+    private static final ThreadLocal<double[]> SCRATCH = ThreadLocal.withInitial(() -> new double[64]);
+    static final int SCRATCH_MAX = 1 << 16;
+
+    static double[] scratch(int len) {
+        if (len > SCRATCH_MAX) {
+            return new double[len];
+        }
+        double[] w = SCRATCH.get();
+        if (w.length < len) {
+            w = new double[Math.min(SCRATCH_MAX, Math.max(len, 2 * w.length))];
+            SCRATCH.set(w);
+        } else {
+            java.util.Arrays.fill(w, 0, len, 0);
+        }
+        return w;
+    }
+
     @Override
     public void jacobianMatmul(boolean f64, Object p, long pOff, long n, Object v, long vOff, long vStride,
                                Object out, long outOff, long outStride, long k, int flags) {
         boolean log = (flags & FLAG_LOG) != 0;
-        double[] w = new double[(int) Math.min(k, Integer.MAX_VALUE - 8)]; // w = V^T p (not a hot path)
+        int kk = (int) Math.min(k, Integer.MAX_VALUE - 8);
+        double[] w = scratch(kk); // w = V^T p
         for (long i = 0; i < n; i++) {
             double pi = get(p, f64, pOff + i);
             long vo = vOff + i * vStride;
-            for (int c = 0; c < w.length; c++) {
+            for (int c = 0; c < kk; c++) {
                 w[c] += pi * get(v, f64, vo + c);
             }
         }
@@ -441,7 +461,7 @@ public class JavaScalarKernels implements Kernels {
             double pi = get(p, f64, pOff + i);
             long vo = vOff + i * vStride;
             long oo = outOff + i * outStride;
-            for (int c = 0; c < w.length; c++) {
+            for (int c = 0; c < kk; c++) {
                 double vic = get(v, f64, vo + c);
                 set(out, f64, oo + c, log ? vic - w[c] : pi * vic - pi * w[c]);
             }
