@@ -74,22 +74,6 @@ static inline __m512 pm_exp_ps(__m512 t)
     return _mm512_maskz_fmadd_ps(ok, _mm512_mul_ps(sc, r), p, sc);
 }
 
-/* The previous default exp (magic-bias reduction, degree-5 polynomial), t <= 0 or NaN. */
-static inline __attribute__((unused)) __m512 pm_exp_rr2p5_ps(__m512 t)
-{
-    __mmask16 ok = _mm512_cmp_ps_mask(t, _mm512_set1_ps(PM_F32_MIN_T), _CMP_NLT_UQ); /* NaN: kept */
-    __m512 scale;
-    __m512 k = pm_split_ps(t, &scale);
-    __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(PM_F32_LN2_HI), t);
-    r = _mm512_fnmadd_ps(k, _mm512_set1_ps(PM_F32_LN2_LO), r);
-    __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(PM_F32_C5), r, _mm512_set1_ps(PM_F32_C4));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(PM_F32_C3));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(PM_F32_C2));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(PM_F32_C1));
-    __m512 rs = _mm512_mul_ps(r, scale);
-    return _mm512_maskz_mov_ps(ok, _mm512_fmadd_ps(rs, p, scale));
-}
-
 /* Cephes e^r on |r| <= ln2/2, rounded once at the final 1 + (...). */
 static inline __m512 pm_expr_ps(__m512 r)
 {
