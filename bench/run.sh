@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the JMH suite and writes bench/results/<mode>-*.json, bench/REPORT.md and bench/chart.png.
 #   bash bench/run.sh [--short|--full]     (./panmax bench does `mvn install` of the library first)
-# --short (default, ~4 min on 2 cores): float32 softmax at n = 16, 1024, 4194304 and 256x1000 for
+# --short (default, ~5-9 min on 2 cores, by how many ISAs the CPU has): float32 softmax at n = 16, 1024, 4194304 and 256x1000 for
 #   every contender, the other operations at n = 1024, the floors, all with -prof gc.
 # --full (~35 min): every size of the issue, float64, off-heap segments, longer iterations.
 set -euo pipefail
