@@ -380,20 +380,25 @@ static void pm_exp_exact_f32__avx512(const float *x, float *y, int64_t n, float 
 
 static inline __m512d pm_exp_pd(__m512d t)
 {
+    /* k = round(16 t / ln2), 2^(k/16) = 2^(k >> 4) T[k & 15] with T in two registers (one vpermi2pd
+     * instead of avx2.c's table gather), and a degree-7 polynomial on |r| <= ln2/32 (truncation
+     * r^8/8! < 0.01 ulp). Two FMAs more than the 64-entry form, but the 8-double gather it removes
+     * was ~30 % of the f64 softmax at n = 1024. */
     const __m512d min_t = _mm512_set1_pd(PM_F64_MIN_T);
     const __m512d magic = _mm512_set1_pd(PM_F64_ROUND);
     __mmask8 ok = _mm512_cmp_pd_mask(t, min_t, _CMP_NLT_UQ);
     __m512d tc = _mm512_max_pd(min_t, t);
-    __m512d kr = _mm512_fmadd_pd(tc, _mm512_set1_pd(PM_F64_INV_LN2_64), magic);
+    __m512d kr = _mm512_fmadd_pd(tc, _mm512_set1_pd(PM_F64_INV_LN2_16), magic);
     __m512d k = _mm512_sub_pd(kr, magic);
-    __m512d r = _mm512_fnmadd_pd(k, _mm512_set1_pd(PM_F64_LN2_HI / 64), tc);
-    r = _mm512_fnmadd_pd(k, _mm512_set1_pd(PM_F64_LN2_LO / 64), r);
+    __m512d r = _mm512_fnmadd_pd(k, _mm512_set1_pd(PM_F64_LN2_HI / 16), tc);
+    r = _mm512_fnmadd_pd(k, _mm512_set1_pd(PM_F64_LN2_LO / 16), r);
     __m512i ki = _mm512_sub_epi64(_mm512_castpd_si512(kr), _mm512_castpd_si512(magic));
-    __m512i j = _mm512_and_si512(ki, _mm512_set1_epi64(63));
-    __m512d tj = _mm512_i64gather_pd(j, pm_exp2_table64, 8);
-    __m512i e = _mm512_slli_epi64(_mm512_sub_epi64(ki, j), 46);
+    __m512d tj = _mm512_permutex2var_pd(_mm512_load_pd(pm_exp2_table16), ki, _mm512_load_pd(pm_exp2_table16 + 8));
+    __m512i e = _mm512_slli_epi64(_mm512_andnot_si512(_mm512_set1_epi64(15), ki), 48);
     __m512d sc = _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(tj), e));
-    __m512d q = _mm512_fmadd_pd(_mm512_set1_pd(1.0 / 120), r, _mm512_set1_pd(1.0 / 24));
+    __m512d q = _mm512_fmadd_pd(_mm512_set1_pd(1.0 / 5040), r, _mm512_set1_pd(1.0 / 720));
+    q = _mm512_fmadd_pd(q, r, _mm512_set1_pd(1.0 / 120));
+    q = _mm512_fmadd_pd(q, r, _mm512_set1_pd(1.0 / 24));
     q = _mm512_fmadd_pd(q, r, _mm512_set1_pd(1.0 / 6));
     q = _mm512_fmadd_pd(q, r, _mm512_set1_pd(0.5));
     q = _mm512_fmadd_pd(q, _mm512_mul_pd(r, r), r);

@@ -1,8 +1,9 @@
 /*
  * Constants shared by the SIMD exp implementations (kernels/avx2.c, kernels/avx512.c). The EXACT
- * and float64 exps are the same operations on both ISAs (bit-identical results); the default float
- * exp of avx512.c uses the 16-entry table below (fewer FMA-port operations, and more accurate), so
- * its results differ from avx2.c's by an ulp here and there. The derivations are in avx2.c.
+ * float exp is the same operations on both ISAs (bit-identical results). avx512.c's default float
+ * exp and its double exp look 2^(j/16) up in registers (the 16-entry tables below: fewer FMA-port
+ * operations, and no gather), so their results differ from avx2.c's by an ulp here and there.
+ * The derivations are in avx2.c.
  */
 #ifndef PANMAX_EXP_CONSTANTS_H
 #define PANMAX_EXP_CONSTANTS_H
@@ -65,5 +66,15 @@ static const double pm_exp2_table64[64] __attribute__((aligned(64))) = {
     0x1.c199bdd85529cp+0, 0x1.c67f12e57d14bp+0, 0x1.cb720dcef9069p+0, 0x1.d072d4a07897cp+0,
     0x1.d5818dcfba487p+0, 0x1.da9e603db3285p+0, 0x1.dfc97337b9b5fp+0, 0x1.e502ee78b3ff6p+0,
     0x1.ea4afa2a490dap+0, 0x1.efa1bee615a27p+0, 0x1.f50765b6e4540p+0, 0x1.fa7c1819e90d8p+0};
+
+/* 2^(j/16) = pm_exp2_table64[4 j], for the AVX-512 double exp's in-register lookup (vpermi2pd). */
+static const double pm_exp2_table16[16] __attribute__((aligned(64))) = {
+    0x1.0000000000000p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0, 0x1.2387a6e756238p+0,
+    0x1.306fe0a31b715p+0, 0x1.3dea64c123422p+0, 0x1.4bfdad5362a27p+0, 0x1.5ab07dd485429p+0,
+    0x1.6a09e667f3bcdp+0, 0x1.7a11473eb0187p+0, 0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0,
+    0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0,
+};
+#define PM_F64_INV_LN2_16 0x1.71547652b82fep+4 /* 16 / ln2 */
+
 
 #endif /* PANMAX_EXP_CONSTANTS_H */
