@@ -313,8 +313,8 @@ public final class Report {
             `bench/REPORT-device.md` has the same suite on a 16-core Intel Xeon (where the 25× and the float64
             targets hold), with the multi-core numbers.
 
-            - **25× Java scalar and 2.5× the Vector API at n = 1024 / 256 × 1000** (here 22.6× / 22.0× and
-              1.9× / 2.2×; on the Intel device 33× / 40× and 2.2× / 2.1×). Where the time goes, from a C loop
+            - **25× Java scalar and 2.5× the Vector API at n = 1024 / 256 × 1000** (here 21.7× / 22.0× and
+              2.0× / 2.2×; on the Intel device 33× / 40× and 2.2× / 2.1×). Where the time goes, from a C loop
               of 5 M calls at n = 1024 (ns per call): the whole call 294; without the widening of the sums to
               double 252; without the exp 158; without both 116. So 40 % of the call is the three passes' loads
               and stores alone (y is written twice, by the exp pass and the scale pass, and this core retires
@@ -325,21 +325,21 @@ public final class Report {
               The Vector API backend runs 512-bit vectors here too (its preferred species), with its own
               polynomial exp, so what separates the two is the exp's operation count and the JVM's bounds
               checks, not the vector width: 2.5× would need ~240 ns, under the 116 ns of memory traffic plus
-              an exp of ≥ 7 FMA operations per 16 floats. JMH measures 314 ns where the C loop measures 275:
+              an exp of ≥ 7 FMA operations per 16 floats. JMH measures 313 ns where the C loop measures 275:
               the benchmark rotates fresh input rows, the loop reuses one. Java scalar's `Math.exp` intrinsic
               costs 6.9 ns per element here (9 ns on the Zen 3 VM, 17 ns on the Intel device): the 25× ratio
               moves with it.
-            - **80 % of the copy floor at n = 4 194 304** (65 %). The blocked pass structure reads x once and
+            - **80 % of the copy floor at n = 4 194 304** (66 %). The blocked pass structure reads x once and
               writes y twice and reads it once (each block's exp pass stores e, the rescale pass scales it),
               computing each exp once; the two-pass online form would move 1.5 copies but compute every exp
               twice. At 0.15 ns of exp per element (from the n = 1024 split above) the exp alone is ~0.65 ms of
-              the 1.54 ms, against a floor of 1.5 × 0.66 ms: on one core the pass is as much compute as memory.
+              the 1.59 ms, against a floor of 1.5 × 0.66 ms: on one core the pass is as much compute as memory.
               The block's exp pass prefetches the next block (`expsum_store_ahead`; Zen 3: 3.0 → 2.35 ms).
               Also measured, no gain: a burst of prefetches before each block, 64 KiB blocks, rescaling in
               reverse order; non-temporal stores in the exp pass were slower (Zen 3: 2.35 → 2.6 ms, the rescale
               pass then finds y in DRAM, not L3). On the 16-core device, rows of 4 Mi per thread saturate the
               memory system at 8 threads (~94 GB/s of the bytes moved): more cores do not help either.
-            - **EXACT ≤ 1.3×** (2.86×). EXACT rounds each output once: exp(x − max − log S) with x − max and
+            - **EXACT ≤ 1.3×** (2.91×). EXACT rounds each output once: exp(x − max − log S) with x − max and
               log S carried in float pairs, which needs S first, so exp is evaluated twice (sum pass, output
               pass). The one-pass alternative (store e, then scale by 1/S) cannot meet the bound even with a
               correctly rounded exp: `java -cp bench/target/benchmarks.jar org.panmax.bench.TwoRoundings`
@@ -347,11 +347,17 @@ public final class Report {
               above 1·2⁻²³), against 0.4998·2⁻²³ with one rounding. So the time target and the accuracy bound
               exclude each other; we kept the bound and made the two passes cheaper (Zen 3 C microbench:
               1.67 → 1.32 µs at n = 1024).
-            - **float64 ≥ 10×** (5.9× here; 18× on the Intel device). Table-driven exp (64-entry 2^(j/64)
-              table, degree-5 polynomial). With the AVX-512 table gather replaced by a constant (wrong results,
-              an experiment) the call takes 625 ns instead of 920 in the C loop: even a free lookup would give
-              ~9.6× against this machine's 6.0 µs java-scalar. Looking the table up in registers instead (four
-              16-entry vpermi2pd and two blends) measured 1.79 s against 1.84 s per 2 M calls: not kept.
+            - **float64 ≥ 10×** (5.6× in this run, 8.3× in a direct JMH run of the same jar, 724 ns; 18× on
+              the Intel device, measured before the change that follows). The AVX-512 double softmax at
+              n = 1024 is bimodal from one process to the next: ~690 ns in most (cbench 7 of 9 runs), ~1060–
+              1140 ns in the others, this short run included; not the alignment of x or y, not 4K aliasing
+              between them (varied in a C loop: ≤ 7 %), and the table sits in registers; cause not found. The AVX-512 double exp now looks 2^(j/16) up in two registers (one vpermi2pd) with a
+              degree-7 polynomial, where it gathered from a 64-entry table with a degree-5 one: the 8-double
+              gather was ~30 % of the call (with a constant in its place, wrong results, 920 → 625 ns in the C
+              loop; four vpermi2pd over the 64-entry table instead: 1.84 → 1.79 s per 2 M calls, not kept).
+              The new form: 920 → 688 ns in cbench, −27 %. What is left is FMA work, 11 FMA-port operations
+              per 8 doubles, against a java-scalar at 5.9 ns per element (HotSpot's `Math.exp` intrinsic on
+              doubles is fast on this CPU): 10× would need ~600 ns, about what the free-lookup experiment gave.
             - **Allocation**: every native facade path is at 0.00–0.02 B/op up to 256 × 1000. The 4 Mi rows
               show ~145 B/op above the floor because the short run makes only ~500 calls of 1.5 ms, too few for
               C2 to compile the call path (escape analysis then removes the heap-segment wrappers): with
