@@ -38,6 +38,12 @@ else
     opsN=128,1024; dtypes=f32,f64; memories=heap,offheap
     floorBytes=64,512,4096,65536,128000,1048576,4194304,8192000,16777216,33554432
 fi
+# PANMAX_BENCH_IT overrides the iteration options, e.g. "-wi 0 -i 1 -w 50ms -r 50ms -f 1" to smoke-test the
+# --full matrix in minutes (its numbers mean nothing).
+if [[ -n "${PANMAX_BENCH_IT:-}" ]]; then
+    read -ra it <<< "$PANMAX_BENCH_IT"
+    echo "bench: iterations overridden by PANMAX_BENCH_IT: ${it[*]}"
+fi
 contenders="$backends,raw-critical,raw-jextract"
 jmh 'SoftmaxBenchmark' "${it[@]}" -p contender="$contenders" -p shape="$shapes" -p dtype="$dtypes" -p memory="$memories" \
     -rf json -rff "$out/$mode-softmax.json"
