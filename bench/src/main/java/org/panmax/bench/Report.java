@@ -364,8 +364,9 @@ public final class Report {
               12 × 2 s of warm-up (~16 000 calls) native-avx512 at 4 Mi measured 11 ± 94 B/op. The pure-Java
               backends still allocate ~380 B per 4 Mi call after that warm-up: their row kernels wrap the array
               in a heap segment on entry, and at that size they run OSR-compiled loops inside methods entered
-              too rarely to be C2-compiled. Indexing arrays directly in the Vector API kernels (as the scalar
-              backend now does) would remove it; not done.
+              too rarely to be C2-compiled. A load/store helper that picks fromArray or fromMemorySegment per
+              buffer was tried: C2 then boxes the vectors merging from its two paths (6 KB per n = 1024 call,
+              1.9× slower). Twin loops per kernel (arrays, segments) would remove it; not done.
             """;
 
 
