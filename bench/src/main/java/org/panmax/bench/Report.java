@@ -349,9 +349,11 @@ public final class Report {
               1.67 → 1.32 µs at n = 1024).
             - **float64 ≥ 10×** (5.6× in this run, 8.3× in a direct JMH run of the same jar, 724 ns; 18× on
               the Intel device, measured before the change that follows). The AVX-512 double softmax at
-              n = 1024 is bimodal from one process to the next: ~690 ns in most (cbench 7 of 9 runs), ~1060–
-              1140 ns in the others, this short run included; not the alignment of x or y, not 4K aliasing
-              between them (varied in a C loop: ≤ 7 %), and the table sits in registers; cause not found. The AVX-512 double exp now looks 2^(j/16) up in two registers (one vpermi2pd) with a
+              n = 1024 measured ~690 ns in most runs and ~1060–1140 ns in a few (2 of 9 cbench runs, and this
+              short run's float64 JMH invocation, a separate process run minutes after the float32 ones). Not
+              the placement of x and y: 300 random placements in one C process gave 1 above 800 ns (824); the
+              tables sit in registers. Likely this shared VM: the new loop is FMA-port bound, so an SMT
+              sibling's floating-point load slows it, where the gather-bound loop it replaced was not; not proven. The AVX-512 double exp now looks 2^(j/16) up in two registers (one vpermi2pd) with a
               degree-7 polynomial, where it gathered from a 64-entry table with a degree-5 one: the 8-double
               gather was ~30 % of the call (with a constant in its place, wrong results, 920 → 625 ns in the C
               loop; four vpermi2pd over the 64-entry table instead: 1.84 → 1.79 s per 2 M calls, not kept).
