@@ -325,7 +325,13 @@ public final class Report {
               The Vector API backend runs 512-bit vectors here too (its preferred species), with its own
               polynomial exp, so what separates the two is the exp's operation count and the JVM's bounds
               checks, not the vector width: 2.5× would need ~240 ns, under the 116 ns of memory traffic plus
-              an exp of ≥ 7 FMA operations per 16 floats. JMH measures 313 ns where the C loop measures 275:
+              an exp of ≥ 7 FMA operations per 16 floats. The Vector API
+              baseline could be faster still: the native default's rr2-p5 exp written with the Vector API (FMA
+              reduction, scaling folded into the last FMA, 14 operations per vector) measured 388 ns at n = 1024
+              and 117 µs at 256 × 1000 (1.6× / 1.45× faster than the committed Cephes form, JMH, pinned core),
+              which would put native-avx512 at ~1.25× of it; but in a 4 Mi row its OSR-compiled loops boxed the
+              vectors (17 ms and 50 MB per call), so it is not adopted until that is understood.
+              JMH measures 313 ns where the C loop measures 275:
               the benchmark rotates fresh input rows, the loop reuses one. Java scalar's `Math.exp` intrinsic
               costs 6.9 ns per element here (9 ns on the Zen 3 VM, 17 ns on the Intel device): the 25× ratio
               moves with it.
