@@ -329,8 +329,10 @@ public final class Report {
               baseline could be faster still: the native default's rr2-p5 exp written with the Vector API (FMA
               reduction, scaling folded into the last FMA, 14 operations per vector) measured 388 ns at n = 1024
               and 117 µs at 256 × 1000 (1.6× / 1.45× faster than the committed Cephes form, JMH, pinned core),
-              which would put native-avx512 at ~1.25× of it; but in a 4 Mi row its OSR-compiled loops boxed the
-              vectors (17 ms and 50 MB per call), so it is not adopted until that is understood.
+              which would put native-avx512 at ~1.25× of it; but in a 4 Mi row it never reached compiled speed
+              (JMH: 17 ms and 50 MB per call; a plain loop: 29 ms after 50 calls, where the committed form
+              reaches 2.8 ms after 4), the Vector API's boxing fallbacks still running in the loops C2
+              compiles on-stack; not adopted until that is understood.
               JMH measures 313 ns where the C loop measures 275:
               the benchmark rotates fresh input rows, the loop reuses one. Java scalar's `Math.exp` intrinsic
               costs 6.9 ns per element here (9 ns on the Zen 3 VM, 17 ns on the Intel device): the 25× ratio
