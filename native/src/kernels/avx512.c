@@ -56,7 +56,7 @@ static inline __m512 pm_split_ps(__m512 t, __m512 *two_k)
 }
 
 /* Default exp, t <= 0 or NaN: 16-entry table in one register (vpermd), degree-3 polynomial on
- * |r| <= ln2/32; 7 FMA-port operations per 16 floats against 9 for the rr2-p5 form below. */
+ * |r| <= ln2/32; 7 FMA-port operations per 16 floats against 9 for avx2.c's rr2-p5 form. */
 static inline __m512 pm_exp_ps(__m512 t)
 {
     __mmask16 ok = _mm512_cmp_ps_mask(t, _mm512_set1_ps(PM_F32_MIN_T), _CMP_NLT_UQ); /* NaN: kept */

@@ -76,5 +76,4 @@ static const double pm_exp2_table16[16] __attribute__((aligned(64))) = {
 };
 #define PM_F64_INV_LN2_16 0x1.71547652b82fep+4 /* 16 / ln2 */
 
-
 #endif /* PANMAX_EXP_CONSTANTS_H */

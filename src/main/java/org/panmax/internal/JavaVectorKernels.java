@@ -92,7 +92,8 @@ public final class JavaVectorKernels extends JavaScalarKernels {
         return e.mul(scale).blend(0f, under);
     }
 
-    /** A float buffer as a segment: a float[] wrapped here, in the kernel that loops over it (see ...). */
+    /** A float buffer as a segment: a float[] is wrapped here, in the kernel that loops over it, so the wrapper
+     *  never escapes once C2 compiles the kernel (see JavaScalarKernels' element access). */
     static MemorySegment floats(Object b) {
         return b instanceof float[] a ? MemorySegment.ofArray(a) : (MemorySegment) b;
     }

@@ -40,26 +40,6 @@ public interface Kernels {
     int REDUCTION_SUM = 1;
     int REDUCTION_MEAN = 2;
 
-    /**
-     * A buffer as a segment: a segment as it is, an array as {@code MemorySegment.ofArray}; null stays
-     * null. Call it in the method that uses the segment, so that the wrapper does not escape.
-     */
-    static MemorySegment segment(Object buffer) {
-        if (buffer instanceof float[] a) {
-            return MemorySegment.ofArray(a);
-        }
-        if (buffer instanceof double[] a) {
-            return MemorySegment.ofArray(a);
-        }
-        if (buffer instanceof long[] a) {
-            return MemorySegment.ofArray(a);
-        }
-        if (buffer instanceof byte[] a) {
-            return MemorySegment.ofArray(a);
-        }
-        return (MemorySegment) buffer;
-    }
-
     /** Stable name: "native-avx512", "native-avx2", "native-scalar", "java-vector", "java-scalar". */
     String name();
 
