@@ -2,12 +2,16 @@ package org.panmax;
 
 import java.lang.foreign.ValueLayout;
 
-/** Element type of the segments passed to {@link Panmax}. */
+/** Element type of a {@link Matrix}: the two floating-point types, plus labels and mask bytes. */
 public enum DType {
     /** IEEE binary32, {@code float}. */
     F32(ValueLayout.JAVA_FLOAT),
     /** IEEE binary64, {@code double}. */
-    F64(ValueLayout.JAVA_DOUBLE);
+    F64(ValueLayout.JAVA_DOUBLE),
+    /** Signed 64-bit integers, {@code long}: class labels of cross-entropy. */
+    I64(ValueLayout.JAVA_LONG),
+    /** Bytes, {@code byte}: keep-masks (nonzero = keep). */
+    U8(ValueLayout.JAVA_BYTE);
 
     private final ValueLayout layout;
 
@@ -23,5 +27,10 @@ public enum DType {
     /** The value layout of one element. */
     public ValueLayout layout() {
         return layout;
+    }
+
+    /** True for {@link #F32} and {@link #F64}. */
+    public boolean isFloating() {
+        return this == F32 || this == F64;
     }
 }
