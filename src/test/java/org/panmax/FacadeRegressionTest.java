@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.function.Supplier;
@@ -154,18 +153,13 @@ class FacadeRegressionTest {
     }
 
     static void fill(MemorySegment s, boolean f64, double v) {
-        long n = s.byteSize() / (f64 ? 8 : 4);
-        for (long i = 0; i < n; i++) {
-            if (f64) {
-                s.setAtIndex(ValueLayout.JAVA_DOUBLE, i, v);
-            } else {
-                s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) v);
-            }
+        for (long i = 0; i < s.byteSize() / (f64 ? 8 : 4); i++) {
+            KernelsAgreementTest.put(s, f64, i, v);
         }
     }
 
     static double get(MemorySegment s, boolean f64, long i) {
-        return f64 ? s.getAtIndex(ValueLayout.JAVA_DOUBLE, i) : s.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+        return KernelsAgreementTest.get(s, f64, i);
     }
 
     /**
