@@ -28,7 +28,11 @@ class GradCheckTest {
         ToDoubleFunction<double[]> f = z -> z[0] * z[0];
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> GradCheck.check(f, new double[] {1.5}, new double[] {3}, 1e-300));
-        assertTrue(e.getMessage().contains("step 1.0E-300 is too small for component 0"), e.getMessage());
+        assertTrue(e.getMessage().contains("step 1.0E-300 does not change x[0] = 1.5"), e.getMessage());
+        // a step that moves x but leaves the difference to rounding: rejected too (f = 1e20 + z0^2 near 0)
+        IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class,
+                () -> GradCheck.check(z -> 1e20 + z[0] * z[0], new double[] {0.5}, new double[] {3}, 1e-10));
+        assertTrue(e2.getMessage().contains("is too small for component 0"), e2.getMessage());
         // the automatic step decides it
         assertTrue(GradCheck.check(f, new double[] {1.5}, new double[] {3}).passes());
     }
@@ -63,17 +67,18 @@ class GradCheckTest {
             String ctx = "scale 1e" + e + " x=" + java.util.Arrays.toString(x) + " seed=" + SEED + ": ";
             GradCheck.Result right = GradCheck.check(f, x, g);
             assertTrue(right.passes(), ctx + "right gradient " + right);
+            // Wrong by at least 1 % of the gradient's scale (GradCheck's atol is rtol 1e-4 of it, as PyTorch pairs a
+            // relative and an absolute tolerance: a smaller error in a much smaller component may pass, rightly).
+            double big = Math.max(Math.abs(g[0]), Math.max(Math.abs(g[1]), Math.abs(g[2])));
+            int top = Math.abs(g[0]) == big ? 0 : Math.abs(g[1]) == big ? 1 : 2;
             for (int variant = 0; variant < 4; variant++) {
                 double[] w = g.clone();
                 int i = r.nextInt(3);
                 switch (variant) {
-                    case 0 -> w[i] = -w[i] + (w[i] == 0 ? s : 0);  // sign flipped
-                    case 1 -> w[i] *= 1.01;                         // 1 % off
-                    case 2 -> w[i] = w[i] * 10 + s;                 // an order of magnitude
-                    default -> w[i] = g[(i + 1) % 3];               // another component's value
-                }
-                if (w[i] == g[i]) {
-                    w[i] = g[i] + s;
+                    case 0 -> w[top] = -w[top];         // sign flipped
+                    case 1 -> w[i] += 0.01 * big;       // 1 % of the scale off
+                    case 2 -> w[i] -= 0.05 * big;       // 5 % off the other way
+                    default -> w[top] *= 10;            // an order of magnitude
                 }
                 GradCheck.Result bad = GradCheck.check(f, x, w);
                 assertFalse(bad.passes(), ctx + "wrong gradient (variant " + variant + ", component " + i + ") passed: " + bad);
