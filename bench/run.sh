@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the JMH suite and writes bench/results/<mode>-*.json, bench/REPORT.md and bench/chart.png.
-#   bash bench/run.sh [--short|--full]     (./panmax bench does `mvn install` of the library first)
+#   bash bench/run.sh [--short|--full]     (builds the library and the benchmarks in one reactor when stale)
 # --short (default, ~5-9 min on 2 cores, by how many ISAs the CPU has): float32 softmax at n = 16, 1024, 4194304 and 256x1000 for
 #   every contender, the other operations at n = 1024, the floors, all with -prof gc.
 # --full (~35 min): every size of the issue, float64, off-heap segments, longer iterations.
@@ -17,7 +17,7 @@ fi
 java="$JAVA_HOME/bin/java"
 jar="$here/target/benchmarks.jar"
 if [[ ! -f "$jar" || -n "$(find "$here/src" "$here/pom.xml" "$root/target/panmax.jar" -newer "$jar" -print -quit 2>/dev/null)" ]]; then
-    mvn -B -ntp -q -f "$here/pom.xml" package 1>&2
+    mvn -B -ntp -q -f "$root/parent/pom.xml" -DskipTests -pl :panmax-bench -am package 1>&2
 fi
 jvm=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
 backends=$("$java" "${jvm[@]}" -cp "$jar" org.panmax.cli.Main info 2>/dev/null | sed -n 's/.*"backends": \[\(.*\)\],*/\1/p' | tr -d '" ')
