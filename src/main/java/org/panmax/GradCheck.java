@@ -194,7 +194,7 @@ public final class GradCheck {
         double[] lp = new double[n];
         pm.logSoftmax(x, lp);
         double[] g = new double[n];
-        pm.logSoftmaxBackward(lp, v, g);
+        pm.logSoftmaxBackward(Matrix.of(lp), Matrix.of(v), Matrix.of(g));
         double[] y = new double[n];
         return check(z -> {
             pm.logSoftmax(z, y);
