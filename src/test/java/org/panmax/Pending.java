@@ -13,9 +13,6 @@ package org.panmax;
  *   <li>inputs written by another thread during calls ({@code hardening.RacingInputsTest}): the native cross-entropy
  *       reads each label twice (checked, then used), so a label flipped in between is reported as a panmax bug
  *       (status -6), or worse, indexes past the logits (native-core: read each label once);</li>
- *   <li>GradCheck on a saturated softmax ({@code GradCheckTest.aSaturatedSoftmaxsRightGradientIsNeverCalledWrong}): the
- *       automatic step grows until rounding no longer matters, but then the difference is all curvature, and a right
- *       gradient of 1e-18 is called wrong (facade: GradCheck).</li>
  * </ul>
  */
 public final class Pending {
