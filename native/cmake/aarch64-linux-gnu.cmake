@@ -6,10 +6,18 @@
 #
 # ctest runs each test through qemu-aarch64 (CMAKE_CROSSCOMPILING_EMULATOR) with the target's
 # loader and libc from PANMAX_AARCH64_SYSROOT. OpenBLAS comes from the linux-arm64 jar (see
-# PanmaxOpenBLAS.cmake). Overrides: PANMAX_AARCH64_PREFIX (the tools' prefix), PANMAX_AARCH64_SYSROOT.
+# PanmaxOpenBLAS.cmake). Overrides (-D or environment): PANMAX_AARCH64_PREFIX (the tools' prefix,
+# default aarch64-linux-gnu-), PANMAX_AARCH64_SYSROOT (default /usr/aarch64-linux-gnu).
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 
+# Each from -D, else the environment (as native/cmake/build-aarch64.sh and native/tests/aarch64.sh
+# read them), else Debian's layout.
+foreach(_pm_var PANMAX_AARCH64_PREFIX PANMAX_AARCH64_SYSROOT)
+  if(NOT ${_pm_var} AND DEFINED ENV{${_pm_var}})
+    set(${_pm_var} "$ENV{${_pm_var}}")
+  endif()
+endforeach()
 if(NOT PANMAX_AARCH64_PREFIX)
   set(PANMAX_AARCH64_PREFIX aarch64-linux-gnu-)
 endif()
