@@ -516,7 +516,14 @@ final class Bench {
         return out;
     }
 
-    /** A JSON value as Map, List, String, Number, Boolean or null. */
+    /** A JSON text as Map, List, String, Double, Boolean or null (tests read the CLI's output with it). */
+    static Object parseJson(String text) throws IOException {
+        try (JsonParser p = JSON.createParser(text)) {
+            return tree(p, p.nextToken());
+        }
+    }
+
+    /** A JSON value as Map, List, String, Double, Boolean or null. */
     private static Object tree(JsonParser p, JsonToken t) throws IOException {
         if (t == null) {
             return null;
