@@ -397,7 +397,7 @@ final class Bench {
         String status() {
             int total = plan.cases();
             int left = Math.max(0, total - started);
-            return String.format(Locale.ROOT, "  [%d/%d] %s · %d left · %s remaining", Math.min(started, total), total,
+            return String.format(Locale.ROOT, "  [%d/%d] %s · %d left · ~%s remaining", Math.min(started, total), total,
                     current, left, duration(remainingSeconds()));
         }
 
@@ -450,9 +450,9 @@ final class Bench {
         static String duration(double s) {
             long t = Math.round(s);
             if (t < 60) {
-                return "~" + t + " s";
+                return t + " s";
             }
-            return "~" + (t / 60) + " min " + (t % 60) + " s";
+            return (t / 60) + " min " + (t % 60) + " s";
         }
     }
 
@@ -586,8 +586,10 @@ final class Bench {
             w0 = Math.max(w0, k.length());
         }
         StringBuilder h = new StringBuilder(String.format(Locale.ROOT, "  %-" + w0 + "s", "median per call"));
-        for (String c : columns) {
-            h.append(String.format(Locale.ROOT, " %13s", c));
+        int[] width = new int[columns.size()];
+        for (int i = 0; i < width.length; i++) {
+            width[i] = Math.max(10, columns.get(i).length());
+            h.append(' ').append(pad(columns.get(i), width[i]));
         }
         h.append(String.format(Locale.ROOT, " %10s %10s", "nat/vec", "nat/scalar"));
         out.println(h);
@@ -597,9 +599,9 @@ final class Bench {
         for (var e : table.entrySet()) {
             Map<String, Double> m = e.getValue();
             StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %-" + w0 + "s", e.getKey()));
-            for (String c : columns) {
-                Double v = m.get(c);
-                sb.append(String.format(Locale.ROOT, " %13s", v == null ? "—" : time(v)));
+            for (int i = 0; i < width.length; i++) {
+                Double v = m.get(columns.get(i));
+                sb.append(' ').append(pad(v == null ? "—" : time(v), width[i]));
             }
             Double nat = best(m, "native");
             Double vec = best(m, "java-vector");
@@ -625,6 +627,10 @@ final class Bench {
             out.println(String.format(Locale.ROOT, "Across these cases, native is %s× java-scalar%s.", range(vsScalar),
                     vsVec.isEmpty() ? "" : " and " + range(vsVec) + "× the best java-vector"));
         }
+    }
+
+    private static String pad(String s, int width) {
+        return " ".repeat(Math.max(0, width - s.length())) + s;
     }
 
     private static int rank(String c) {
