@@ -6,7 +6,9 @@ import java.util.Optional;
 
 /**
  * The backends present in this JVM, best first. Decided once, on first use (holder idiom): the
- * native library is loaded (one instance per ISA the CPU has), then the pure-Java backends.
+ * native library is loaded (one instance per ISA the CPU has), then the pure-Java backends ("java-vector"
+ * when the Vector API module is present, "java-scalar"). Benchmark-only variants are not listed here
+ * ({@link JavaVectorSupport#createLibraryExp()}).
  */
 public final class Backends {
     private Backends() {}
@@ -20,9 +22,8 @@ public final class Backends {
         all.addAll(NativeBackends.kernels());
         if (JavaVectorSupport.available()) {
             all.add(JavaVectorSupport.create());
-            all.add(JavaVectorSupport.createAlternative());
         }
-        all.add(new JavaScalarKernels());
+        all.add(JavaKernels.scalar());
         return List.copyOf(all);
     }
 
