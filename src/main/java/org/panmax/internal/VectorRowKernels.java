@@ -7,7 +7,6 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -20,11 +19,14 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Every vector kernel has two loops: one over arrays ({@code fromArray}/{@code intoArray}) and one over
  * segments ({@code fromMemorySegment}/{@code intoMemorySegment}); the driver hands a call's buffers all of one
  * kind, so one {@code instanceof} picks the loop and nothing is wrapped or allocated once C2 has compiled it.
+ * The loops that call exp are methods of their own: C2 must inline both exp calls of a loop (a vector passed
+ * to a call that is not inlined is boxed, an allocation per vector), and one method holding four ran past its
+ * node budget (NodeCountInliningCutoff).
  *
  * <p>exp for float comes in two variants: {@link Exp#LIBRARY} ({@code VectorOperators.EXP}, the JDK's
  * intrinsic) and {@link Exp#POLYNOMIAL} (range reduction exp(t) = 2^k e^r, |r| <= ln2/2, with the Cephes
- * {@code expf} minimax polynomial; 2^k built from exponent bits, in two steps where 2^k is below the normal
- * range so that subnormal results round once and are not flushed; t < −104 gives 0, NaN stays NaN). Double
+ * {@code expf} minimax polynomial; 2^k built from exponent bits and applied in two steps, so that subnormal
+ * results round once and are not flushed; t < −104 gives 0, NaN stays NaN). Double
  * rows use {@code VectorOperators.EXP} in both. Sums of floats are accumulated per vector in float and flushed
  * to double every 16 vectors, which keeps a row's sum within ~1 ulp.
  */
@@ -59,15 +61,17 @@ final class VectorRowKernels implements RowKernels {
     private static final float LN2_HI = 0.693359375f;      // exact in few bits: k * LN2_HI is exact
     private static final float LN2_LO = -2.12194440e-4f;
     private static final float ROUND_MAGIC = 12582912f;     // 1.5 * 2^23
-    /** exp(MIN_NORMAL_T) ~ Float.MIN_NORMAL: below it 2^k is below the normal range (k < -126). */
-    private static final float MIN_NORMAL_T = -87.33654f;
     /** exp(t) < 2^-150 for t < -104 (ln 2^-150 = -103.97): it rounds to 0, so t is clamped there. */
     private static final float MIN_T = -104f;
-    /** 2^64 and 2^-64: the two steps of a subnormal 2^k = 2^(k + 64) * 2^-64. */
-    private static final int SUB_SHIFT = 64;
+    /** 2^k is applied as 2^(k + 64) * 2^-64: both factors are normal floats for every k >= -150. */
+    private static final int SCALE_SHIFT = 64;
     private static final float TWO_M64 = 0x1p-64f;
 
-    /** exp(t) for t <= 0, −inf or NaN. */
+    /**
+     * exp(t) for t <= 0, −inf or NaN. 2^k multiplies e = e^r in two steps, e * 2^(k + 64) (exact: a normal
+     * result) and then * 2^-64, which rounds once: the same bits as e * 2^k for results in the normal range, and
+     * the correctly rounded subnormal below it (gradual underflow: 2^k itself is not a float for k < -126).
+     */
     private FloatVector exp(FloatVector t) {
         if (!poly) {
             return t.lanewise(VectorOperators.EXP);
@@ -83,16 +87,9 @@ final class VectorRowKernels implements RowKernels {
         p = p.fma(r, FloatVector.broadcast(FS, P5));
         FloatVector r2 = r.mul(r);
         FloatVector e = p.fma(r2, r).add(1f);
-        IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0);
-        FloatVector res = e.mul(ki.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-        VectorMask<Float> low = t.compare(VectorOperators.LT, MIN_NORMAL_T);
-        if (low.anyTrue()) {
-            // 2^k is not a normal float there: e * 2^(k + 64) is exact, the product with 2^-64 rounds once
-            FloatVector sub = e.mul(ki.add(127 + SUB_SHIFT).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
-                    .mul(TWO_M64);
-            res = res.blend(sub, low);
-        }
-        return res;
+        IntVector bits = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127 + SCALE_SHIFT)
+                .lanewise(VectorOperators.LSHL, 23);
+        return e.mul(bits.reinterpretAsFloats()).mul(TWO_M64);
     }
 
     @Override
@@ -131,39 +128,40 @@ final class VectorRowKernels implements RowKernels {
         if (f64) {
             return expSumStoreD(x, xo, y, yo, n, m, s);
         }
-        float mf = (float) m;
-        float sf = (float) s;
+        return x instanceof float[] xa ? expSumStore(xa, (int) xo, (float[]) y, (int) yo, (int) n, (float) m, (float) s)
+                : expSumStore((MemorySegment) x, xo, (MemorySegment) y, yo, n, (float) m, (float) s);
+    }
+
+    private double expSumStore(float[] xa, int xb, float[] ya, int yb, int n, float mf, float sf) {
+        double acc = 0;
+        int j = 0;
+        FloatVector partial = FloatVector.zero(FS);
+        for (; j + 2 * FL <= n; j += 2 * FL) {
+            FloatVector e0 = exp(FloatVector.fromArray(FS, xa, xb + j).sub(mf).mul(sf));
+            FloatVector e1 = exp(FloatVector.fromArray(FS, xa, xb + j + FL).sub(mf).mul(sf));
+            e0.intoArray(ya, yb + j);
+            e1.intoArray(ya, yb + j + FL);
+            partial = partial.add(e0.add(e1));
+            if ((j & (16 * FL - 1)) == 14 * FL) { // flush every 8 iterations to double
+                acc += partial.reduceLanes(VectorOperators.ADD);
+                partial = FloatVector.zero(FS);
+            }
+        }
+        acc += partial.reduceLanes(VectorOperators.ADD);
+        for (; j < n; j++) {
+            float e = (float) Math.exp((xa[xb + j] - mf) * sf);
+            ya[yb + j] = e;
+            acc += e;
+        }
+        return acc;
+    }
+
+    private double expSumStore(MemorySegment xs, long xo, MemorySegment ys, long yo, long n, float mf, float sf) {
         double acc = 0;
         long j = 0;
-        FloatVector partial = FloatVector.zero(FS);
-        if (x instanceof float[] xa) {
-            float[] ya = (float[]) y;
-            int xb = (int) xo;
-            int yb = (int) yo;
-            for (; j + 2L * FL <= n; j += 2L * FL) {
-                int i = (int) j;
-                FloatVector e0 = exp(FloatVector.fromArray(FS, xa, xb + i).sub(mf).mul(sf));
-                FloatVector e1 = exp(FloatVector.fromArray(FS, xa, xb + i + FL).sub(mf).mul(sf));
-                e0.intoArray(ya, yb + i);
-                e1.intoArray(ya, yb + i + FL);
-                partial = partial.add(e0.add(e1));
-                if ((j & (16L * FL - 1)) == 14L * FL) { // flush every 8 iterations to double
-                    acc += partial.reduceLanes(VectorOperators.ADD);
-                    partial = FloatVector.zero(FS);
-                }
-            }
-            acc += partial.reduceLanes(VectorOperators.ADD);
-            for (; j < n; j++) {
-                float e = (float) Math.exp((xa[xb + (int) j] - mf) * sf);
-                ya[yb + (int) j] = e;
-                acc += e;
-            }
-            return acc;
-        }
-        MemorySegment xs = (MemorySegment) x;
-        MemorySegment ys = (MemorySegment) y;
         long xb = xo * 4;
         long yb = yo * 4;
+        FloatVector partial = FloatVector.zero(FS);
         for (; j + 2L * FL <= n; j += 2L * FL) {
             FloatVector e0 = exp(FloatVector.fromMemorySegment(FS, xs, xb + j * 4, LE).sub(mf).mul(sf));
             FloatVector e1 = exp(FloatVector.fromMemorySegment(FS, xs, xb + (j + FL) * 4, LE).sub(mf).mul(sf));
@@ -241,36 +239,41 @@ final class VectorRowKernels implements RowKernels {
             }
             return a0.reduceLanes(VectorOperators.ADD) + TAIL.expSum(x, xo + j, true, n - j, m, s);
         }
-        float mf = (float) m;
-        float sf = (float) s;
+        double acc = x instanceof float[] xa ? expSum(xa, (int) xo, (int) n, (float) m, (float) s)
+                : expSum((MemorySegment) x, xo, n, (float) m, (float) s);
+        long done = n - n % (2L * FL);
+        return acc + TAIL.expSum(x, xo + done, false, n - done, (float) m, (float) s);
+    }
+
+    /** The vector part of a float expSum (whole pairs of vectors); the caller adds the scalar tail. */
+    private double expSum(float[] xa, int xb, int n, float mf, float sf) {
         double acc = 0;
         FloatVector partial = FloatVector.zero(FS);
-        if (x instanceof float[] xa) {
-            int xb = (int) xo;
-            for (; j + 2L * FL <= n; j += 2L * FL) {
-                int i = (int) j;
-                FloatVector e0 = exp(FloatVector.fromArray(FS, xa, xb + i).sub(mf).mul(sf));
-                FloatVector e1 = exp(FloatVector.fromArray(FS, xa, xb + i + FL).sub(mf).mul(sf));
-                partial = partial.add(e0.add(e1));
-                if ((j & (16L * FL - 1)) == 14L * FL) {
-                    acc += partial.reduceLanes(VectorOperators.ADD);
-                    partial = FloatVector.zero(FS);
-                }
-            }
-        } else {
-            MemorySegment xs = (MemorySegment) x;
-            for (; j + 2L * FL <= n; j += 2L * FL) {
-                FloatVector e0 = exp(FloatVector.fromMemorySegment(FS, xs, (xo + j) * 4, LE).sub(mf).mul(sf));
-                FloatVector e1 = exp(FloatVector.fromMemorySegment(FS, xs, (xo + j + FL) * 4, LE).sub(mf).mul(sf));
-                partial = partial.add(e0.add(e1));
-                if ((j & (16L * FL - 1)) == 14L * FL) {
-                    acc += partial.reduceLanes(VectorOperators.ADD);
-                    partial = FloatVector.zero(FS);
-                }
+        for (int j = 0; j + 2 * FL <= n; j += 2 * FL) {
+            FloatVector e0 = exp(FloatVector.fromArray(FS, xa, xb + j).sub(mf).mul(sf));
+            FloatVector e1 = exp(FloatVector.fromArray(FS, xa, xb + j + FL).sub(mf).mul(sf));
+            partial = partial.add(e0.add(e1));
+            if ((j & (16 * FL - 1)) == 14 * FL) {
+                acc += partial.reduceLanes(VectorOperators.ADD);
+                partial = FloatVector.zero(FS);
             }
         }
-        acc += partial.reduceLanes(VectorOperators.ADD);
-        return acc + TAIL.expSum(x, xo + j, false, n - j, mf, sf);
+        return acc + partial.reduceLanes(VectorOperators.ADD);
+    }
+
+    private double expSum(MemorySegment xs, long xo, long n, float mf, float sf) {
+        double acc = 0;
+        FloatVector partial = FloatVector.zero(FS);
+        for (long j = 0; j + 2L * FL <= n; j += 2L * FL) {
+            FloatVector e0 = exp(FloatVector.fromMemorySegment(FS, xs, (xo + j) * 4, LE).sub(mf).mul(sf));
+            FloatVector e1 = exp(FloatVector.fromMemorySegment(FS, xs, (xo + j + FL) * 4, LE).sub(mf).mul(sf));
+            partial = partial.add(e0.add(e1));
+            if ((j & (16L * FL - 1)) == 14L * FL) {
+                acc += partial.reduceLanes(VectorOperators.ADD);
+                partial = FloatVector.zero(FS);
+            }
+        }
+        return acc + partial.reduceLanes(VectorOperators.ADD);
     }
 
     @Override
