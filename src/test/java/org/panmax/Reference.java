@@ -179,6 +179,24 @@ public final class Reference {
         return j;
     }
 
+    /** out = J V for one probability row p (n) and V (n x k): diag(p) V − p (pᵀV), or V − 1 (pᵀV) with log. */
+    public static double[][] jacobianMatmul(double[] p, double[][] v, boolean log) {
+        int n = p.length;
+        int k = n > 0 ? v[0].length : 0;
+        double[][] out = new double[n][k];
+        for (int c = 0; c < k; c++) {
+            double[] col = new double[n];
+            for (int i = 0; i < n; i++) {
+                col[i] = v[i][c];
+            }
+            double ptv = dot(p, col);
+            for (int i = 0; i < n; i++) {
+                out[i][c] = log ? v[i][c] - ptv : p[i] * (v[i][c] - ptv);
+            }
+        }
+        return out;
+    }
+
     /**
      * Per-row cross-entropy loss Σ_j t_j (lse − z_j) (t_j = 0 terms count 0) and grad p Σt − t; t are the
      * effective targets (weights and smoothing applied). A row with k logits at +inf (and no NaN) is the limit
@@ -244,7 +262,7 @@ public final class Reference {
     public static CrossEntropy crossEntropy(double[][] z, long[] labels, double[][] targets, double[] weight,
                                             double smoothing, long ignoreIndex, Reduction reduction) {
         int rows = z.length;
-        int n = z[0].length;
+        int n = rows > 0 ? z[0].length : 0;
         double[] rowLoss = new double[rows];
         double[][] grad = new double[rows][n];
         double[] divisorTerms = new double[rows];

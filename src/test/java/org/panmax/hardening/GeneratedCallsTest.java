@@ -24,6 +24,7 @@ import org.opentest4j.AssertionFailedError;
 import org.panmax.DType;
 import org.panmax.Panmax;
 import org.panmax.Reduction;
+import org.panmax.Reference;
 
 /**
  * Seeded generated calls of every operation on every backend, through the segment API: random shapes,
@@ -34,7 +35,7 @@ import org.panmax.Reduction;
  * rows, cols 0, stride < cols, out of bounds, misaligned, read-only output, partial overlap, closed arena,
  * bad flags, bad temperature, bad label, bad smoothing, overflowing size), so its documented exception type
  * is known. Every invalid call must throw that type and leave every byte of every buffer unchanged (guard
- * zones included). Every valid call must match a plain double reference within loose bounds and change no
+ * zones included). Every valid call must match {@link Reference} within loose bounds and change no
  * byte outside its output elements (poisoned guard zones before and after, and the gaps between rows).
  *
  * <p>-Dpanmax.seed=N replays a run; -Dpanmax.generated.calls=N sets the calls per operation and backend.
@@ -766,27 +767,6 @@ class GeneratedCallsTest {
             }
         }
 
-        /** Softmax (or log-softmax) of z in double with the empty-row rule. */
-        static double[] softmax(double[] z, boolean log) {
-            double m = Double.NEGATIVE_INFINITY;
-            for (double v : z) {
-                m = Math.max(m, v);
-            }
-            double[] out = new double[z.length];
-            if (m == Double.NEGATIVE_INFINITY) {
-                Arrays.fill(out, log ? Double.NEGATIVE_INFINITY : 0);
-                return out;
-            }
-            double s = 0;
-            for (double v : z) {
-                s += Math.exp(v - m);
-            }
-            for (int j = 0; j < z.length; j++) {
-                out[j] = log ? z[j] - m - Math.log(s) : Math.exp(z[j] - m) / s;
-            }
-            return out;
-        }
-
         double[] row(String name, long rr) {
             double[] z = new double[(int) cols];
             for (int j = 0; j < cols; j++) {
@@ -800,7 +780,7 @@ class GeneratedCallsTest {
             switch (op) {
                 case SOFTMAX, LOG_SOFTMAX -> {
                     for (long rr = 0; rr < rows; rr++) {
-                        double[] p = softmax(row("x", rr), op == Op.LOG_SOFTMAX);
+                        double[] p = Reference.softmax(row("x", rr), 1, op == Op.LOG_SOFTMAX);
                         for (int j = 0; j < c; j++) {
                             expect("y", rr * find("y").stride + j, p[j], 0);
                         }
@@ -808,10 +788,7 @@ class GeneratedCallsTest {
                 }
                 case LOG_SUM_EXP -> {
                     for (long rr = 0; rr < rows; rr++) {
-                        double[] z = row("x", rr);
-                        double m = Arrays.stream(z).max().getAsDouble();
-                        double want = m == Double.NEGATIVE_INFINITY ? m : m + Math.log(Arrays.stream(z).map(v -> Math.exp(v - m)).sum());
-                        expect("out", rr, want, 0);
+                        expect("out", rr, Reference.logSumExp(row("x", rr)), 0);
                     }
                 }
                 case SOFTMAX_EX -> {
@@ -824,7 +801,7 @@ class GeneratedCallsTest {
                             double b = bias.present ? bias.vals[(int) (rr * bias.stride + j)] : 0;
                             z[j] = keep ? (in("x", rr, j) + b) / temperature : Double.NEGATIVE_INFINITY;
                         }
-                        double[] p = softmax(z, (flags & Panmax.LOG) != 0);
+                        double[] p = Reference.softmax(z, 1, (flags & Panmax.LOG) != 0);
                         for (int j = 0; j < c; j++) {
                             expect("y", rr * find("y").stride + j, p[j], 0);
                         }
@@ -836,49 +813,38 @@ class GeneratedCallsTest {
                     for (long rr = 0; rr < rows; rr++) {
                         double[] a = row(nm[0], rr);
                         double[] b = row(nm[1], rr);
-                        double dot = 0;
-                        double sum = 0;
+                        double[] want = switch (op) {
+                            case BACKWARD -> Reference.softmaxBackward(a, b);
+                            case LOG_BACKWARD -> Reference.logSoftmaxBackward(a, b);
+                            default -> Reference.logSoftmaxJvp(a, b);
+                        };
+                        double scale = Math.abs(Reference.sum(b)) + c * 0.1;
                         for (int j = 0; j < c; j++) {
-                            dot += (op == Op.BACKWARD ? a[j] : Math.exp(a[j])) * b[j];
-                            sum += b[j];
-                        }
-                        for (int j = 0; j < c; j++) {
-                            double want = switch (op) {
-                                case BACKWARD -> a[j] * (b[j] - dot);
-                                case LOG_BACKWARD -> b[j] - Math.exp(a[j]) * sum;
-                                default -> b[j] - dot;
-                            };
-                            expect(nm[2], rr * find(nm[2]).stride + j, want, Math.abs(sum) + c * 0.1);
+                            expect(nm[2], rr * find(nm[2]).stride + j, want[j], scale);
                         }
                     }
                 }
                 case JACOBIAN -> {
                     for (long rr = 0; rr < rows; rr++) {
-                        double[] p = (flags & Panmax.FROM_LOGITS) != 0 ? softmax(row("x", rr), false) : row("x", rr);
-                        for (int i = 0; i < c; i++) {
-                            for (int j = 0; j < c; j++) {
-                                double d = i == j ? 1 : 0;
-                                double want = (flags & Panmax.LOG) != 0 ? d - p[j] : p[i] * (d - p[j]);
-                                expect("jac", rr * c * c + (long) i * c + j, want, 0);
-                            }
+                        double[] p = (flags & Panmax.FROM_LOGITS) != 0 ? Reference.softmax(row("x", rr), 1, false) : row("x", rr);
+                        double[] jac = Reference.jacobian(p, (flags & Panmax.LOG) != 0);
+                        for (int i = 0; i < c * c; i++) {
+                            expect("jac", rr * c * c + i, jac[i], 0);
                         }
                     }
                 }
                 case JACOBIAN_MATMUL -> {
                     int n = (int) rows;
                     double[] p = new double[n];
+                    double[][] v = new double[n][];
                     for (int i = 0; i < n; i++) {
                         p[i] = find("p").vals[i];
+                        v[i] = row("v", i);
                     }
-                    for (int kk = 0; kk < c; kk++) {
-                        double ptv = 0;
-                        for (int i = 0; i < n; i++) {
-                            ptv += p[i] * in("v", i, kk);
-                        }
-                        for (int i = 0; i < n; i++) {
-                            double vik = in("v", i, kk);
-                            double want = (flags & Panmax.LOG) != 0 ? vik - ptv : p[i] * vik - p[i] * ptv;
-                            expect("out", (long) i * find("out").stride + kk, want, n * 0.5);
+                    double[][] want = Reference.jacobianMatmul(p, v, (flags & Panmax.LOG) != 0);
+                    for (int i = 0; i < n; i++) {
+                        for (int kk = 0; kk < c; kk++) {
+                            expect("out", (long) i * find("out").stride + kk, want[i][kk], n * 0.5);
                         }
                     }
                 }
@@ -889,65 +855,32 @@ class GeneratedCallsTest {
         void ceReference() {
             int c = (int) cols;
             Opnd grad = find("grad");
-            double total = 0;
-            int counted = 0;
-            double[][] g = new double[(int) rows][];
-            double[] lossRow = new double[(int) rows];
+            double[][] z = new double[(int) rows][];
+            double[][] t = op == Op.CE_SOFT ? new double[(int) rows][] : null;
+            long[] labels = op == Op.CE_LABELS ? new long[(int) rows] : null;
             for (int rr = 0; rr < rows; rr++) {
-                double[] z = row("logits", rr);
-                double[] t = new double[c];
-                boolean ignored = false;
-                if (op == Op.CE_LABELS) {
-                    long label = (long) find("labels").vals[rr];
-                    if (label == ignoreIndex) {
-                        ignored = true;
-                    } else {
-                        for (int j = 0; j < c; j++) {
-                            t[j] = (1 - smoothing) * (j == label ? 1 : 0) + smoothing / c;
-                        }
-                    }
+                z[rr] = row("logits", rr);
+                if (labels != null) {
+                    labels[rr] = (long) find("labels").vals[rr];
                 } else {
-                    for (int j = 0; j < c; j++) {
-                        t[j] = (1 - smoothing) * in("target", rr, j) + smoothing / c;
-                    }
+                    t[rr] = row("target", rr);
                 }
-                g[rr] = new double[c];
-                if (ignored) {
-                    continue;
-                }
-                counted++;
-                double m = Arrays.stream(z).max().getAsDouble();
-                double lse = m + Math.log(Arrays.stream(z).map(v -> Math.exp(v - m)).sum());
-                double l = 0;
-                double ts = 0;
-                for (int j = 0; j < c; j++) {
-                    if (t[j] != 0) {
-                        l += t[j] * (lse - z[j]);
-                    }
-                    ts += t[j];
-                }
-                for (int j = 0; j < c; j++) {
-                    g[rr][j] = Math.exp(z[j] - lse) * ts - t[j];
-                }
-                lossRow[rr] = l;
-                total += l;
             }
-            double scale = reduction == Reduction.MEAN ? counted : 1;
+            Reference.CrossEntropy want = Reference.crossEntropy(z, labels, t, null, smoothing, ignoreIndex, reduction);
             double lossScale = 40 * c; // losses of up to ~20 * cols; float sums
             switch (reduction) {
                 case NONE -> {
                     for (int rr = 0; rr < rows; rr++) {
-                        expect("loss", rr, lossRow[rr], lossScale);
+                        expect("loss", rr, want.loss()[rr], lossScale);
                     }
                 }
-                case SUM -> expect("loss", 0, total, lossScale * rows);
-                case MEAN -> expect("loss", 0, counted == 0 ? Double.NaN : total / counted, lossScale);
+                case SUM -> expect("loss", 0, want.loss()[0], lossScale * rows);
+                case MEAN -> expect("loss", 0, want.loss()[0], lossScale);
             }
             if (grad.present) {
                 for (int rr = 0; rr < rows; rr++) {
                     for (int j = 0; j < c; j++) {
-                        double want = g[rr][j] == 0 ? 0 : g[rr][j] / scale;
-                        expect("grad", (long) rr * grad.stride + j, want, 1);
+                        expect("grad", (long) rr * grad.stride + j, want.grad()[rr][j], 1);
                     }
                 }
             }
