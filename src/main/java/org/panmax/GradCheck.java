@@ -5,92 +5,173 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * Checks analytic derivatives against central finite differences in double precision: the check to run
- * when a backward pass looks wrong.
+ * when a backward pass looks wrong. It must fail a wrong gradient of any scale, and it says so when finite
+ * differences cannot decide (rather than passing).
  *
- * <p>For a scalar function f and its claimed gradient g, each component is compared with
- * (f(x + h e_i) - f(x - h e_i)) / 2h, whose truncation error is O(h^2). The error of component i is
- * |g_i - fd_i| / max(|g_i|, |fd_i|, scale), where scale = max(1e-3 * max_i |fd_i|, 1e5 ulp(max(|f|, 1)) / h)
- * keeps near-zero components (and the rounding noise of the differences) from dividing by zero. With h = 1e-5 (default) a correct gradient of a smooth
- * function shows errors below 1e-5; a wrong one shows errors near 1.
+ * <p>Component i is compared with {@code fd_i = (f(x + h_i e_i) − f(x − h_i e_i)) / (2 h_i)}, with a relative step
+ * {@code h_i = step · max(|x_i|, 1)} (rounded so that {@code x_i ± h_i} are exact doubles). It passes when
+ * {@code |g_i − fd_i| <= rtol · max(|g_i|, |fd_i|) + atol + noise_i}, where {@code atol = rtol · max_j |fd_j|}
+ * (the gradient's own scale, as PyTorch's {@code gradcheck} pairs a relative and an absolute part, but scaled, so
+ * that a gradient of size 1e-12 is judged at its own size); {@code noise_i = 16 ε F / (2 h_i)} bounds the
+ * rounding of the difference (F = the largest |f| seen, ε = 2⁻⁵²), and at most a tenth of the tolerance is added
+ * for it. Where a component would fail and its noise exceeds a tenth of the tolerance, the difference cannot tell a
+ * right gradient from a wrong one: with the automatic step the step grows tenfold (up to 10⁸ times) until it can;
+ * with an explicit step the call throws {@link IllegalArgumentException}; if even the largest step cannot, the
+ * result is inconclusive and does not pass.
  *
  * <p>Vector-valued operations (softmax, log-softmax) are checked through a random projection: the VJP
- * J^T v is the gradient of the scalar x -> <v, f(x)>.
+ * Jᵀv is the gradient of the scalar x → ⟨v, f(x)⟩.
  */
 public final class GradCheck {
     private GradCheck() {}
 
-    /** Default finite-difference step. */
-    public static final double DEFAULT_STEP = 1e-5;
+    /** Default relative finite-difference step: ε^(1/3), the optimum of a central difference. */
+    public static final double DEFAULT_STEP = 6.0554544523933395e-6;
+    /** Default relative tolerance. */
+    public static final double DEFAULT_RTOL = 1e-4;
+
+    private static final double EPS = Math.ulp(1.0);
+    private static final int MAX_GROWTH = 8;
 
     /**
      * Outcome of a check.
      *
-     * @param maxRelativeError the worst component's error as defined in the class comment
-     * @param worstIndex       that component
-     * @param analytic         its analytic value
-     * @param numeric          its finite-difference value
+     * @param maxError     the worst component's |g_i − fd_i| divided by its allowance (passes at <= 1)
+     * @param worstIndex   that component
+     * @param analytic     its analytic value
+     * @param numeric      its finite-difference value
+     * @param inconclusive null, or why finite differences could not decide some component (then it does not pass)
      */
-    public record Result(double maxRelativeError, int worstIndex, double analytic, double numeric) {
-        /** True when the worst error is at most {@code tolerance} (NaN never passes). */
-        public boolean passes(double tolerance) {
-            return maxRelativeError <= tolerance;
+    public record Result(double maxError, int worstIndex, double analytic, double numeric, String inconclusive) {
+        /** True when every component is within its allowance and none was inconclusive (NaN never passes). */
+        public boolean passes() {
+            return inconclusive == null && maxError <= 1;
         }
 
         @Override
         public String toString() {
-            return String.format("max relative error %.3g at index %d (analytic %.10g, finite difference %.10g)",
-                    maxRelativeError, worstIndex, analytic, numeric);
+            return (inconclusive != null ? "inconclusive: " + inconclusive + "; " : "")
+                    + String.format("worst component %d: analytic %.10g, finite difference %.10g, error %.3g of its "
+                    + "allowance", worstIndex, analytic, numeric, maxError);
         }
     }
 
-    /** Compares {@code gradient} with the central differences of {@code f} at {@code x}. */
+    /** Compares {@code gradient} with central differences of {@code f} at {@code x}, choosing the step. */
+    public static Result check(ToDoubleFunction<double[]> f, double[] x, double[] gradient) {
+        return run(f, x, gradient, DEFAULT_STEP, DEFAULT_RTOL, true);
+    }
+
+    /** As {@link #check(ToDoubleFunction, double[], double[])} with this relative step (never changed). */
     public static Result check(ToDoubleFunction<double[]> f, double[] x, double[] gradient, double step) {
+        return run(f, x, gradient, step, DEFAULT_RTOL, false);
+    }
+
+    /** As {@link #check(ToDoubleFunction, double[], double[], double)} with relative tolerance {@code rtol}. */
+    public static Result check(ToDoubleFunction<double[]> f, double[] x, double[] gradient, double step, double rtol) {
+        return run(f, x, gradient, step, rtol, false);
+    }
+
+    private static Result run(ToDoubleFunction<double[]> f, double[] x, double[] gradient, double step, double rtol,
+                              boolean auto) {
         Objects.requireNonNull(f, "f");
         Objects.requireNonNull(x, "x");
         Objects.requireNonNull(gradient, "gradient");
+        if (x.length == 0) {
+            throw new IllegalArgumentException("x must have at least one component");
+        }
         if (gradient.length != x.length) {
             throw new IllegalArgumentException("gradient has " + gradient.length + " components but x has " + x.length);
         }
-        if (!(step > 0) || Double.isInfinite(step)) {
-            throw new IllegalArgumentException("step must be finite and > 0, was " + step);
+        if (!(step > 0) || !(step < 1)) {
+            throw new IllegalArgumentException("step must be in (0, 1) (relative to max(|x_i|, 1)), was " + step);
+        }
+        if (!(rtol > 0) || !(rtol < 1)) {
+            throw new IllegalArgumentException("rtol must be in (0, 1), was " + rtol);
         }
         double[] xp = x.clone();
-        double[] fd = new double[x.length];
-        double fdMax = 0;
-        double fMax = Math.abs(f.applyAsDouble(xp));
-        for (int i = 0; i < x.length; i++) {
-            double xi = x[i];
-            xp[i] = xi + step;
-            double up = f.applyAsDouble(xp);
-            xp[i] = xi - step;
-            double down = f.applyAsDouble(xp);
-            xp[i] = xi;
-            fMax = Math.max(fMax, Math.max(Math.abs(up), Math.abs(down)));
-            fd[i] = (up - down) / (2 * step);
-            fdMax = Math.max(fdMax, Math.abs(fd[i]));
+        double f0 = Math.abs(f.applyAsDouble(xp));
+        int n = x.length;
+        double[] fd = new double[n];
+        double[] noise = new double[n];
+        for (int i = 0; i < n; i++) {
+            difference(f, xp, i, step * Math.max(Math.abs(x[i]), 1), f0, fd, noise);
+            if (noise[i] == Double.POSITIVE_INFINITY && !auto) {
+                throw new IllegalArgumentException("step " + step + " does not change x[" + i + "] = " + x[i]
+                        + " (x ± step · max(|x|, 1) rounds back to x): the difference would mean nothing");
+            }
         }
-        // Rounding noise of a central difference is about ulp(max(|f|, 1)) / step (cancellation inside f
-        // makes noise even where f is 0); components below 1e5 times that are judged absolutely.
-        double noise = 1e5 * Math.ulp(Math.max(fMax, 1.0)) / step;
-        double scale = Math.max(1e-3 * fdMax, noise);
+        double atol = rtol * maxAbs(fd);
+        String inconclusive = null;
+        for (int i = 0; i < n; i++) {
+            double h = step * Math.max(Math.abs(x[i]), 1);
+            // The step matters only where the verdict would be "wrong" and the rounding could explain it.
+            for (int grow = 0; Math.abs(gradient[i] - fd[i]) > tolerance(gradient[i], fd[i], rtol, atol)
+                    && noise[i] > 0.1 * tolerance(gradient[i], fd[i], rtol, atol); grow++) {
+                if (!auto) {
+                    throw new IllegalArgumentException("step " + step + " is too small for component " + i + ": the "
+                            + "rounding of f (|f| up to " + f0 + ") makes the difference uncertain by " + noise[i]
+                            + ", more than a tenth of the tolerance; use a larger step");
+                }
+                if (grow == MAX_GROWTH) {
+                    inconclusive = "component " + i + ": even a step of " + h + " leaves the difference uncertain by "
+                            + noise[i] + " (f is " + f0 + " in size); rescale f";
+                    break;
+                }
+                h *= 10;
+                difference(f, xp, i, h, f0, fd, noise);
+            }
+        }
+        atol = rtol * maxAbs(fd);
         double worst = -1;
         int at = 0;
-        for (int i = 0; i < x.length; i++) {
-            double err = Math.abs(gradient[i] - fd[i]) / Math.max(Math.max(Math.abs(gradient[i]), Math.abs(fd[i])), scale);
-            if (Double.isNaN(err)) {
-                return new Result(Double.NaN, i, gradient[i], fd[i]);
+        for (int i = 0; i < n; i++) {
+            double tol = tolerance(gradient[i], fd[i], rtol, atol);
+            double allowance = tol + Math.min(noise[i], 0.1 * tol);
+            double err = Math.abs(gradient[i] - fd[i]);
+            double ratio = err == 0 ? 0 : err / allowance;
+            if (Double.isNaN(ratio)) {
+                return new Result(Double.NaN, i, gradient[i], fd[i], inconclusive);
             }
-            if (err > worst) {
-                worst = err;
+            if (ratio > worst) {
+                worst = ratio;
                 at = i;
             }
         }
-        return new Result(worst, at, gradient[at], fd[at]);
+        return new Result(worst, at, gradient[at], fd[at], inconclusive);
     }
 
-    /** As {@link #check(ToDoubleFunction, double[], double[], double)} with {@link #DEFAULT_STEP}. */
-    public static Result check(ToDoubleFunction<double[]> f, double[] x, double[] gradient) {
-        return check(f, x, gradient, DEFAULT_STEP);
+    /** fd[i] and noise[i] from a central difference of relative step h at component i (xp is restored). */
+    private static void difference(ToDoubleFunction<double[]> f, double[] xp, int i, double h, double f0,
+                                   double[] fd, double[] noise) {
+        double xi = xp[i];
+        double up = xi + h;
+        double down = xi - h;
+        double width = up - down; // what the perturbed points really span
+        xp[i] = up;
+        double fu = f.applyAsDouble(xp);
+        xp[i] = down;
+        double fdn = f.applyAsDouble(xp);
+        xp[i] = xi;
+        if (!(width > 0)) {
+            fd[i] = 0;
+            noise[i] = Double.POSITIVE_INFINITY;
+            return;
+        }
+        double big = Math.max(f0, Math.max(Math.abs(fu), Math.abs(fdn)));
+        fd[i] = (fu - fdn) / width;
+        noise[i] = 16 * EPS * big / width;
+    }
+
+    private static double tolerance(double g, double fd, double rtol, double atol) {
+        return rtol * Math.max(Math.abs(g), Math.abs(fd)) + atol;
+    }
+
+    private static double maxAbs(double[] a) {
+        double m = 0;
+        for (double v : a) {
+            m = Math.max(m, Math.abs(v));
+        }
+        return m;
     }
 
     /** Checks {@code pm.softmaxBackward} (the VJP p * (v - <p, v>)) at logits x against finite differences of x -> <v, softmax(x)>. */
@@ -125,12 +206,14 @@ public final class GradCheck {
     public static Result crossEntropy(Panmax pm, double[] x, long label, double labelSmoothing) {
         Objects.requireNonNull(x, "x");
         int n = x.length;
-        long[] labels = {label};
+        Matrix labels = Matrix.of(new long[] {label});
         double[] g = new double[n];
         double[] loss = new double[1];
-        pm.crossEntropy(x, 1, n, labels, g, loss, Reduction.NONE, Panmax.DEFAULT_IGNORE_INDEX, labelSmoothing);
+        Matrix lossView = Matrix.of(loss);
+        CrossEntropyOptions o = CrossEntropyOptions.DEFAULT.withReduction(Reduction.NONE).withLabelSmoothing(labelSmoothing);
+        pm.crossEntropy(Matrix.of(x), labels, Matrix.of(g), lossView, o);
         return check(z -> {
-            pm.crossEntropy(z, 1, n, labels, null, loss, Reduction.NONE, Panmax.DEFAULT_IGNORE_INDEX, labelSmoothing);
+            pm.crossEntropy(Matrix.of(z), labels, null, lossView, o);
             return loss[0];
         }, x, g);
     }

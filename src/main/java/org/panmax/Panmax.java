@@ -1,72 +1,100 @@
 package org.panmax;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.panmax.internal.Backends;
-import org.panmax.internal.Check;
 import org.panmax.internal.Kernels;
 import org.panmax.internal.NativeBackends;
 
 /**
- * The softmax family over heap arrays and {@link MemorySegment}s, on one backend.
+ * The softmax family on one backend, over {@link Matrix} views of heap arrays and {@link java.lang.foreign.MemorySegment}s.
  *
  * <p>Get the fastest backend with {@link #get()}, or a named one with {@link #backend(String)}
  * ({@link #backends()} lists them: {@code native-avx512}, {@code native-avx2}, {@code native-scalar},
  * {@code java-vector}, {@code java-scalar}, those present). Instances are immutable and thread-safe.
  *
- * <p>Shapes: a matrix is a buffer, an element offset and a row stride in elements; element (r, j) is at
- * {@code offset + r * stride + j}. Strides must be {@code >= cols}. {@code rows >= 0} (0 does nothing),
- * {@code cols >= 1}.
+ * <p>Every operation has one shape: its arguments are views, its options a record. A view is made once per
+ * buffer and reused; an options record likewise; a call then allocates nothing.
+ * <pre>{@code
+ * Panmax pm = Panmax.get();
+ * Matrix x = Matrix.of(logits, 256, 1000), y = Matrix.of(probs, 256, 1000);
+ * pm.softmax(x, y);                                                    // 256 rows of 1000
+ * pm.softmax(x, y, SoftmaxOptions.DEFAULT.withTemperature(0.7).withMask(mask));
+ * pm.crossEntropy(x, Matrix.of(labels), grad, Matrix.of(loss), CrossEntropyOptions.DEFAULT);
+ * pm.softmax(row, out);                                                // one float[] row, no view
+ * }</pre>
  *
- * <p>Every call checks all its arguments before any work and throws, writing nothing, when one breaks a
- * rule: {@link NullPointerException} (a required argument is null), {@link IllegalStateException} (a
- * segment's arena is closed or the segment is confined to another thread),
- * {@link IndexOutOfBoundsException} (a region does not fit its buffer), {@link IllegalArgumentException}
- * (a shape, stride, alignment, read-only output, overlap, flag, temperature, label or smoothing rule).
- * Messages name the argument, the rule and the values.
+ * <p>Every call checks all its arguments before any work and throws, writing nothing, when one breaks a rule:
+ * {@link NullPointerException} (a required argument is null), {@link IllegalStateException} (a segment's arena is
+ * closed or the segment is confined to another thread), {@link IllegalArgumentException} (an element type, shape,
+ * read-only output, overlap, temperature, label or weight rule). Messages name the argument, the rule and the
+ * values. (Bounds and alignment were checked when the views were made.)
  *
- * <p>Non-finite logits (identical on every backend): NaN poisons its row only; a row of all -inf (or
- * fully masked) gives softmax 0 and log-softmax/logsumexp -inf; k entries at +inf share the mass
- * (1/k each; log-softmax -log k there, -inf elsewhere; logsumexp +inf).
+ * <p>Non-finite logits (identical on every backend): NaN poisons its row only; a row of all −inf (or fully masked)
+ * gives softmax 0 and log-softmax/logsumexp −inf; k entries at +inf share the mass (1/k each; log-softmax −log k
+ * there, −inf elsewhere; logsumexp +inf). Results below the smallest normal number are returned as IEEE arithmetic
+ * gives them (gradual underflow), never flushed to 0.
  *
- * <p>In place: softmax, log-softmax and the backward passes accept the output being exactly an input
- * (same buffer, same offset, same stride); any other overlap is rejected.
+ * <p>In place: softmax, log-softmax and the backward passes accept an output that is exactly an input (same
+ * memory, start and stride); any other overlap is rejected.
+ *
+ * <p>Concurrency and lifetimes: inputs must not be written by another thread during a call (values read twice
+ * could differ; panmax never reads outside the views whatever they hold, and a label that changes during a call
+ * gives that row NaN). A shared arena cannot be closed while a native call uses its segments (the close fails);
+ * on the Java backends a close that lands during the call makes it throw {@link IllegalStateException} naming the
+ * argument, with the output partly written. A mapped file must keep its size while mapped (see {@link Matrix}).
  */
 public final class Panmax {
-    /** Flag: log-softmax instead of softmax ({@link #softmaxEx}, {@link #jacobian}, {@link #jacobianMatmul}). */
-    public static final int LOG = Kernels.FLAG_LOG;
-    /** Flag of {@link #softmaxEx}: carry the rounding error of x - max into exp (float: about 1 ulp). */
-    public static final int EXACT = Kernels.FLAG_EXACT;
-    /** Flag of {@link #jacobian}: the input rows are logits rather than probabilities. */
-    public static final int FROM_LOGITS = Kernels.FLAG_FROM_LOGITS;
-    /** Conventional "no label" value for {@link #crossEntropy}. */
-    public static final long DEFAULT_IGNORE_INDEX = -100;
-
     private final Kernels k;
 
     private Panmax(Kernels k) {
         this.k = k;
     }
 
+    /** The default backend, or the configuration error that prevents choosing one (re-thrown on every call). */
     private static final class Default {
-        static final Panmax INSTANCE = choose();
+        static final Panmax INSTANCE;
+        static final String ERROR;
 
-        private static Panmax choose() {
+        static {
+            Panmax chosen = null;
+            String error = null;
             String wanted = System.getProperty("panmax.backend");
+            String config = NativeBackends.status().configError();
             if (wanted != null && !wanted.isBlank()) {
-                return backend(wanted);
+                var named = Backends.byName(wanted.trim());
+                if (named.isPresent()) {
+                    chosen = new Panmax(named.get());
+                } else {
+                    error = "-Dpanmax.backend=" + wanted + " names no backend; present: " + names()
+                            + (wanted.startsWith("native") ? "; " + NativeBackends.status().describe() : "");
+                }
+            } else if (config != null) {
+                error = config;
+            } else if (NativeBackends.status().isaError() != null) {
+                error = NativeBackends.status().isaError() + "; unset it or choose one of " + NativeBackends.status().isas();
+            } else {
+                chosen = new Panmax(Backends.best());
             }
-            return new Panmax(Backends.best());
+            if (chosen != null && chosen.isNative() && NativeBackends.status().configError() != null) {
+                error = config;
+                chosen = null;
+            }
+            INSTANCE = chosen;
+            ERROR = error;
         }
     }
 
-    /** The default backend: {@code -Dpanmax.backend} if set, else the fastest present (native first). */
+    /**
+     * The default backend: the one {@code -Dpanmax.backend} names, else the fastest present (native first, its ISA
+     * lowered by {@code PANMAX_ISA}). A configuration error ({@code -Dpanmax.backend} naming no backend,
+     * {@code -Dpanmax.native} not auto/required/disabled or required but failed, {@code PANMAX_ISA} naming an ISA this
+     * CPU lacks) throws {@link IllegalStateException} naming the setting and its value, on every call.
+     */
     public static Panmax get() {
-        String isaError = NativeBackends.status().isaError();
-        if (isaError != null) {
-            throw new IllegalStateException(isaError + "; unset it or choose one of " + NativeBackends.status().isas());
+        if (Default.ERROR != null) {
+            throw new IllegalStateException(Default.ERROR);
         }
         return Default.INSTANCE;
     }
@@ -75,12 +103,16 @@ public final class Panmax {
     public static Panmax backend(String name) {
         Objects.requireNonNull(name, "name");
         return Backends.byName(name).map(Panmax::new).orElseThrow(() -> new IllegalArgumentException(
-                "no backend named '" + name + "'; present: " + backends()
+                "no backend named '" + name + "'; present: " + names()
                         + (name.startsWith("native") ? "; " + NativeBackends.status().describe() : "")));
     }
 
     /** Names of the backends present in this JVM, fastest first. */
     public static List<String> backends() {
+        return names();
+    }
+
+    private static List<String> names() {
         List<String> names = new ArrayList<>();
         for (Kernels b : Backends.available()) {
             names.add(b.name());
@@ -108,539 +140,305 @@ public final class Panmax {
         return "Panmax[" + k.name() + "]";
     }
 
-    /*
-     * Heap arrays are never wrapped here. The private workers below take each buffer as an Object (the
-     * caller's MemorySegment, or its float[]/double[]/long[]/byte[] as it is), check it (Check treats an
-     * array exactly as its MemorySegment.ofArray) and hand it to the backend, which wraps an array where
-     * it uses it (NativeKernels: next to the downcall). A wrapper made up here escaped, and was allocated
-     * (72 B per array per call, 144 B for softmax(float[], float[])), whenever C2 did not inline one of
-     * the methods it passed through: which ones depends on compile order (a callee compiled on its own
-     * first into more than InlineSmallCode bytes is not inlined: "already compiled into a big method").
-     */
+    // ------------------------------------------------------------------------------------------------------
+    // one-row shortcuts: no view is made
 
-    private static int bytes(DType t) {
-        return Objects.requireNonNull(t, "dtype").bytes();
-    }
-
-    // ------------------------------------------------------------------------------------------------
-    // softmax and log-softmax
-
-    /** y = softmax(x) for one row of x.length elements; y needs at least as many. */
+    /** y = softmax(x) over one row of {@code x.length} elements; y needs as many (it may be x itself). */
     public void softmax(float[] x, float[] y) {
-        forward(false, false, x, 0, Objects.requireNonNull(x, "x").length, y, 0, x.length, 1, x.length);
+        row("x", Objects.requireNonNull(x, "x").length, "y", Objects.requireNonNull(y, "y").length);
+        k.softmaxRow(false, x, y);
     }
 
-    /** y = softmax(x) for one row of x.length elements; y needs at least as many. */
+    /** y = softmax(x) over one row; y may be x itself. */
     public void softmax(double[] x, double[] y) {
-        forward(false, true, x, 0, Objects.requireNonNull(x, "x").length, y, 0, x.length, 1, x.length);
+        row("x", Objects.requireNonNull(x, "x").length, "y", Objects.requireNonNull(y, "y").length);
+        k.softmaxRow(false, x, y);
     }
 
-    /** y[r,:] = softmax(x[r,:]) for rows x cols matrices in arrays. */
-    public void softmax(float[] x, int xOffset, int xStride, float[] y, int yOffset, int yStride, int rows, int cols) {
-        forward(false, false, x, xOffset, xStride, y, yOffset, yStride, rows, cols);
-    }
-
-    /** y[r,:] = softmax(x[r,:]) for rows x cols matrices in arrays. */
-    public void softmax(double[] x, int xOffset, int xStride, double[] y, int yOffset, int yStride, int rows, int cols) {
-        forward(false, true, x, xOffset, xStride, y, yOffset, yStride, rows, cols);
-    }
-
-    /** y = softmax(x) for one row of n elements of type t at the start of both segments. */
-    public void softmax(DType t, MemorySegment x, MemorySegment y, long n) {
-        forward(false, bytes(t) == 8, x, 0, n, y, 0, n, 1, n);
-    }
-
-    /** y[r,:] = softmax(x[r,:]) for rows x cols matrices of type t starting at the segments' first byte. */
-    public void softmax(DType t, MemorySegment x, long xStride, MemorySegment y, long yStride, long rows, long cols) {
-        forward(false, bytes(t) == 8, x, 0, xStride, y, 0, yStride, rows, cols);
-    }
-
-    /** y = log_softmax(x) for one row. */
+    /** y = log_softmax(x) over one row; y may be x itself. */
     public void logSoftmax(float[] x, float[] y) {
-        forward(true, false, x, 0, Objects.requireNonNull(x, "x").length, y, 0, x.length, 1, x.length);
+        row("x", Objects.requireNonNull(x, "x").length, "y", Objects.requireNonNull(y, "y").length);
+        k.softmaxRow(true, x, y);
     }
 
-    /** y = log_softmax(x) for one row. */
+    /** y = log_softmax(x) over one row; y may be x itself. */
     public void logSoftmax(double[] x, double[] y) {
-        forward(true, true, x, 0, Objects.requireNonNull(x, "x").length, y, 0, x.length, 1, x.length);
+        row("x", Objects.requireNonNull(x, "x").length, "y", Objects.requireNonNull(y, "y").length);
+        k.softmaxRow(true, x, y);
     }
 
-    /** y[r,:] = log_softmax(x[r,:]). */
-    public void logSoftmax(float[] x, int xOffset, int xStride, float[] y, int yOffset, int yStride, int rows, int cols) {
-        forward(true, false, x, xOffset, xStride, y, yOffset, yStride, rows, cols);
+    /** Softmax VJP over one row: dx = p * (dy − ⟨p, dy⟩); dx may be p or dy itself. */
+    public void softmaxBackward(float[] p, float[] dy, float[] dx) {
+        row("p", Objects.requireNonNull(p, "p").length, "dy", Objects.requireNonNull(dy, "dy").length);
+        row("p", p.length, "dx", Objects.requireNonNull(dx, "dx").length);
+        k.softmaxBackwardRow(p, dy, dx);
     }
 
-    /** y[r,:] = log_softmax(x[r,:]). */
-    public void logSoftmax(double[] x, int xOffset, int xStride, double[] y, int yOffset, int yStride, int rows, int cols) {
-        forward(true, true, x, xOffset, xStride, y, yOffset, yStride, rows, cols);
+    /** Softmax VJP over one row; dx may be p or dy itself. */
+    public void softmaxBackward(double[] p, double[] dy, double[] dx) {
+        row("p", Objects.requireNonNull(p, "p").length, "dy", Objects.requireNonNull(dy, "dy").length);
+        row("p", p.length, "dx", Objects.requireNonNull(dx, "dx").length);
+        k.softmaxBackwardRow(p, dy, dx);
     }
 
-    /** y = log_softmax(x) for one row of n elements. */
-    public void logSoftmax(DType t, MemorySegment x, MemorySegment y, long n) {
-        forward(true, bytes(t) == 8, x, 0, n, y, 0, n, 1, n);
-    }
-
-    /** y[r,:] = log_softmax(x[r,:]). */
-    public void logSoftmax(DType t, MemorySegment x, long xStride, MemorySegment y, long yStride, long rows, long cols) {
-        forward(true, bytes(t) == 8, x, 0, xStride, y, 0, yStride, rows, cols);
-    }
-
-    private void forward(boolean log, boolean f64, Object x, long xo, long xs, Object y, long yo, long ys,
-                         long rows, long cols) {
-        int e = f64 ? 8 : 4;
-        Objects.requireNonNull(x, "x");
-        Objects.requireNonNull(y, "y");
-        Check.shape(rows, cols);
-        long xSpan = Check.matrix("x", x, xo, xs, rows, cols, e, false, false);
-        long ySpan = Check.matrix("y", y, yo, ys, rows, cols, e, true, false);
-        Check.noOverlap("y", y, yo, ys, ySpan, "x", x, xo, xs, xSpan, e, e, true);
-        if (rows == 0) {
-            return;
-        }
-        if (log) {
-            k.logSoftmax(f64, x, xo, xs, y, yo, ys, rows, cols);
-        } else {
-            k.softmax(f64, x, xo, xs, y, yo, ys, rows, cols);
+    private static void row(String in, int n, String out, int m) {
+        if (n < 1 || m < n) {
+            throw new IllegalArgumentException(n < 1 ? in + ": a row needs at least 1 element, has 0"
+                    : out + ": needs at least " + n + " elements (the length of " + in + "), has " + m);
         }
     }
 
-    // ------------------------------------------------------------------------------------------------
-    // logsumexp
+    // ------------------------------------------------------------------------------------------------------
+    // forward
 
-    /** out[outOffset + r] = logsumexp(x[r,:]). */
-    public void logSumExp(float[] x, int xOffset, int xStride, float[] out, int outOffset, int rows, int cols) {
-        logSumExp(false, x, xOffset, xStride, out, outOffset, rows, cols);
+    /** y[r,:] = softmax(x[r,:]) for every row; y has x's shape and type and may be x itself. */
+    public void softmax(Matrix x, Matrix y) {
+        softmax(x, y, SoftmaxOptions.DEFAULT);
     }
 
-    /** out[outOffset + r] = logsumexp(x[r,:]). */
-    public void logSumExp(double[] x, int xOffset, int xStride, double[] out, int outOffset, int rows, int cols) {
-        logSumExp(true, x, xOffset, xStride, out, outOffset, rows, cols);
+    /** y[r,:] = log_softmax(x[r,:]) for every row; y may be x itself. */
+    public void logSoftmax(Matrix x, Matrix y) {
+        softmax(x, y, SoftmaxOptions.LOG);
     }
-
-    /** out[r] = logsumexp(x[r,:]) for a matrix of type t; out holds rows elements of type t. */
-    public void logSumExp(DType t, MemorySegment x, long xStride, MemorySegment out, long rows, long cols) {
-        logSumExp(bytes(t) == 8, x, 0, xStride, out, 0, rows, cols);
-    }
-
-    private void logSumExp(boolean f64, Object x, long xo, long xs, Object out, long oo, long rows, long cols) {
-        int e = f64 ? 8 : 4;
-        Objects.requireNonNull(x, "x");
-        Objects.requireNonNull(out, "out");
-        Check.shape(rows, cols);
-        long xSpan = Check.matrix("x", x, xo, xs, rows, cols, e, false, false);
-        Check.usable("out", out);
-        if (rows > 0) {
-            Check.vector("out", out, oo, rows, e, true);
-        }
-        Check.noOverlap("out", out, oo, rows, rows, "x", x, xo, xs, xSpan, e, e, false);
-        if (rows == 0) {
-            return;
-        }
-        k.logSumExp(f64, x, xo, xs, out, oo, rows, cols);
-    }
-
-    // ------------------------------------------------------------------------------------------------
-    // general forward: temperature, mask, bias, log, exact
 
     /**
-     * The general forward. With z[r,j] = x[r,j] + bias[r,j] where mask[r,j] != 0 and z = -inf where
-     * mask[r,j] == 0 (x is not read there): y = softmax(z / temperature), or log-softmax with {@link #LOG}.
-     *
-     * @param temperature finite, positive, a normal float (>= Float.MIN_NORMAL)
-     * @param mask        optional (null) keep-mask bytes, row stride maskStride >= cols or 0 (one row for all)
-     * @param bias        optional (null) additive bias, row stride biasStride >= cols or 0
-     * @param flags       {@link #LOG} and/or {@link #EXACT}
+     * The general forward: y = softmax(z / T), or log-softmax, with z = x + bias where mask != 0 and −inf where
+     * mask == 0 (see {@link SoftmaxOptions}). y has x's shape and type and may be x itself; the mask is
+     * {@link DType#U8}, the bias of x's type, each of x's shape or one broadcast row.
      */
-    public void softmaxEx(float[] x, int xOffset, int xStride, float[] y, int yOffset, int yStride, int rows, int cols,
-                          float temperature, byte[] mask, int maskOffset, int maskStride,
-                          float[] bias, int biasOffset, int biasStride, int flags) {
-        softmaxEx(false, x, xOffset, xStride, y, yOffset, yStride, rows, cols, temperature,
-                mask, maskOffset, maskStride, bias, biasOffset, biasStride, flags);
-    }
-
-    /** As {@link #softmaxEx(float[], int, int, float[], int, int, int, int, float, byte[], int, int, float[], int, int, int)}. */
-    public void softmaxEx(double[] x, int xOffset, int xStride, double[] y, int yOffset, int yStride, int rows, int cols,
-                          double temperature, byte[] mask, int maskOffset, int maskStride,
-                          double[] bias, int biasOffset, int biasStride, int flags) {
-        softmaxEx(true, x, xOffset, xStride, y, yOffset, yStride, rows, cols, temperature,
-                mask, maskOffset, maskStride, bias, biasOffset, biasStride, flags);
-    }
-
-    /** y = softmax(x / temperature) for one row. */
-    public void softmax(float[] x, float[] y, float temperature) {
-        softmaxEx(false, x, 0, Objects.requireNonNull(x, "x").length, y, 0, x.length, 1, x.length, temperature,
-                null, 0, 0, null, 0, 0, 0);
-    }
-
-    /** The general forward on segments of type t (mask: bytes; bias: type t). */
-    public void softmaxEx(DType t, MemorySegment x, long xStride, MemorySegment y, long yStride, long rows, long cols,
-                          double temperature, MemorySegment mask, long maskStride, MemorySegment bias, long biasStride,
-                          int flags) {
-        softmaxEx(bytes(t) == 8, x, 0, xStride, y, 0, yStride, rows, cols, temperature, mask, 0, maskStride,
-                bias, 0, biasStride, flags);
-    }
-
-    private void softmaxEx(boolean f64, Object x, long xo, long xs, Object y, long yo, long ys,
-                           long rows, long cols, double temperature, Object mask, long mo, long ms,
-                           Object bias, long bo, long bs, int flags) {
-        int e = f64 ? 8 : 4;
-        Objects.requireNonNull(x, "x");
-        Objects.requireNonNull(y, "y");
-        Check.shape(rows, cols);
-        long xSpan = Check.matrix("x", x, xo, xs, rows, cols, e, false, false);
-        long ySpan = Check.matrix("y", y, yo, ys, rows, cols, e, true, false);
-        long mSpan = mask == null ? 0 : Check.matrix("mask", mask, mo, ms, rows, cols, 1, false, true);
-        long bSpan = bias == null ? 0 : Check.matrix("bias", bias, bo, bs, rows, cols, e, false, true);
-        Check.noOverlap("y", y, yo, ys, ySpan, "x", x, xo, xs, xSpan, e, e, true);
-        Check.noOverlap("y", y, yo, ys, ySpan, "mask", mask, mo, ms, mSpan, e, 1, false);
-        Check.noOverlap("y", y, yo, ys, ySpan, "bias", bias, bo, bs, bSpan, e, e, false);
-        if ((flags & ~(LOG | EXACT)) != 0) {
-            throw new IllegalArgumentException("flags: only LOG (1) and EXACT (2) are allowed here, was " + flags);
+    public void softmax(Matrix x, Matrix y, SoftmaxOptions o) {
+        Objects.requireNonNull(o, "options");
+        unary("x", x, "y", y, true);
+        Matrix mask = o.mask();
+        Matrix bias = o.bias();
+        if (mask != null) {
+            Args.usable("mask", mask);
+            Args.type("mask", mask, DType.U8, "a keep-mask");
+            Args.shape("mask", mask, x.rows(), x.cols(), true, "x's shape, or one broadcast row");
+            Args.noOverlap("y", y, "mask", mask, false);
         }
-        Check.temperature(temperature, f64);
-        if (rows == 0) {
-            return;
+        if (bias != null) {
+            Args.usable("bias", bias);
+            Args.type("bias", bias, x.dtype(), "x");
+            Args.shape("bias", bias, x.rows(), x.cols(), true, "x's shape, or one broadcast row");
+            Args.noOverlap("y", y, "bias", bias, false);
         }
-        k.softmaxEx(f64, x, xo, xs, y, yo, ys, rows, cols, temperature, mask, mo, ms, bias, bo, bs, flags);
-    }
-
-    // ------------------------------------------------------------------------------------------------
-    // backward passes
-
-    /** Softmax VJP (and JVP: J is symmetric) for one row: dx = p * (dy - dot(p, dy)). */
-    public void softmaxBackward(float[] p, float[] dy, float[] dx) {
-        int n = Objects.requireNonNull(p, "p").length;
-        backward(0, false, p, 0, n, dy, 0, n, dx, 0, n, 1, n);
-    }
-
-    /** Softmax VJP for one row. */
-    public void softmaxBackward(double[] p, double[] dy, double[] dx) {
-        int n = Objects.requireNonNull(p, "p").length;
-        backward(0, true, p, 0, n, dy, 0, n, dx, 0, n, 1, n);
-    }
-
-    /** Softmax VJP per row of rows x cols matrices (dx may be exactly p or dy). */
-    public void softmaxBackward(float[] p, int pOffset, int pStride, float[] dy, int dyOffset, int dyStride,
-                                float[] dx, int dxOffset, int dxStride, int rows, int cols) {
-        backward(0, false, p, pOffset, pStride, dy, dyOffset, dyStride, dx, dxOffset,
-                dxStride, rows, cols);
-    }
-
-    /** Softmax VJP per row. */
-    public void softmaxBackward(double[] p, int pOffset, int pStride, double[] dy, int dyOffset, int dyStride,
-                                double[] dx, int dxOffset, int dxStride, int rows, int cols) {
-        backward(0, true, p, pOffset, pStride, dy, dyOffset, dyStride, dx, dxOffset,
-                dxStride, rows, cols);
-    }
-
-    /** Softmax VJP per row on segments of type t. */
-    public void softmaxBackward(DType t, MemorySegment p, long pStride, MemorySegment dy, long dyStride,
-                                MemorySegment dx, long dxStride, long rows, long cols) {
-        backward(0, bytes(t) == 8, p, 0, pStride, dy, 0, dyStride, dx, 0, dxStride, rows, cols);
-    }
-
-    /** Log-softmax VJP for one row: dx = dy - exp(logp) * sum(dy), logp being the log-softmax output. */
-    public void logSoftmaxBackward(float[] logp, float[] dy, float[] dx) {
-        int n = Objects.requireNonNull(logp, "logp").length;
-        backward(1, false, logp, 0, n, dy, 0, n, dx, 0, n, 1, n);
-    }
-
-    /** Log-softmax VJP for one row. */
-    public void logSoftmaxBackward(double[] logp, double[] dy, double[] dx) {
-        int n = Objects.requireNonNull(logp, "logp").length;
-        backward(1, true, logp, 0, n, dy, 0, n, dx, 0, n, 1, n);
-    }
-
-    /** Log-softmax VJP per row on segments of type t. */
-    public void logSoftmaxBackward(DType t, MemorySegment logp, long logpStride, MemorySegment dy, long dyStride,
-                                   MemorySegment dx, long dxStride, long rows, long cols) {
-        backward(1, bytes(t) == 8, logp, 0, logpStride, dy, 0, dyStride, dx, 0, dxStride, rows, cols);
-    }
-
-    /** Log-softmax VJP per row of rows x cols matrices in arrays. */
-    public void logSoftmaxBackward(float[] logp, int lOffset, int lStride, float[] dy, int dyOffset, int dyStride,
-                                   float[] dx, int dxOffset, int dxStride, int rows, int cols) {
-        backward(1, false, logp, lOffset, lStride, dy, dyOffset, dyStride, dx,
-                dxOffset, dxStride, rows, cols);
-    }
-
-    /** Log-softmax VJP per row of rows x cols matrices in arrays. */
-    public void logSoftmaxBackward(double[] logp, int lOffset, int lStride, double[] dy, int dyOffset, int dyStride,
-                                   double[] dx, int dxOffset, int dxStride, int rows, int cols) {
-        backward(1, true, logp, lOffset, lStride, dy, dyOffset, dyStride, dx,
-                dxOffset, dxStride, rows, cols);
-    }
-
-    /** Log-softmax JVP for one row: out = v - dot(exp(logp), v) (J = I - 1 p^T is not symmetric). */
-    public void logSoftmaxJvp(float[] logp, float[] v, float[] out) {
-        int n = Objects.requireNonNull(logp, "logp").length;
-        backward(2, false, logp, 0, n, v, 0, n, out, 0, n, 1, n);
-    }
-
-    /** Log-softmax JVP for one row. */
-    public void logSoftmaxJvp(double[] logp, double[] v, double[] out) {
-        int n = Objects.requireNonNull(logp, "logp").length;
-        backward(2, true, logp, 0, n, v, 0, n, out, 0, n, 1, n);
-    }
-
-    /** Log-softmax JVP per row on segments of type t. */
-    public void logSoftmaxJvp(DType t, MemorySegment logp, long logpStride, MemorySegment v, long vStride,
-                              MemorySegment out, long outStride, long rows, long cols) {
-        backward(2, bytes(t) == 8, logp, 0, logpStride, v, 0, vStride, out, 0, outStride, rows, cols);
-    }
-
-    private static final String[][] BACKWARD_NAMES = {
-        {"p", "dy", "dx"}, {"logp", "dy", "dx"}, {"logp", "v", "out"}};
-
-    private void backward(int op, boolean f64, Object a, long ao, long as, Object b, long bo, long bs,
-                          Object o, long oo, long os, long rows, long cols) {
-        String[] nm = BACKWARD_NAMES[op];
-        int e = f64 ? 8 : 4;
-        Objects.requireNonNull(a, nm[0]);
-        Objects.requireNonNull(b, nm[1]);
-        Objects.requireNonNull(o, nm[2]);
-        Check.shape(rows, cols);
-        long aSpan = Check.matrix(nm[0], a, ao, as, rows, cols, e, false, false);
-        long bSpan = Check.matrix(nm[1], b, bo, bs, rows, cols, e, false, false);
-        long oSpan = Check.matrix(nm[2], o, oo, os, rows, cols, e, true, false);
-        Check.noOverlap(nm[2], o, oo, os, oSpan, nm[0], a, ao, as, aSpan, e, e, true);
-        Check.noOverlap(nm[2], o, oo, os, oSpan, nm[1], b, bo, bs, bSpan, e, e, true);
-        if (rows == 0) {
-            return;
+        if (o.temperature() != 1) {
+            Args.temperature(o.temperature(), x.dtype());
         }
-        switch (op) {
-            case 0 -> k.softmaxBackward(f64, a, ao, as, b, bo, bs, o, oo, os, rows, cols);
-            case 1 -> k.logSoftmaxBackward(f64, a, ao, as, b, bo, bs, o, oo, os, rows, cols);
-            default -> k.logSoftmaxJvp(f64, a, ao, as, b, bo, bs, o, oo, os, rows, cols);
+        if (x.rows() > 0) {
+            k.softmax(x, y, o);
         }
     }
 
-    // ------------------------------------------------------------------------------------------------
+    /** Checks a floating x and an output y of its shape; y may be exactly x when {@code inPlace}. */
+    private static void unary(String xn, Matrix x, String yn, Matrix y, boolean inPlace) {
+        Args.usable(xn, x);
+        Args.usable(yn, y);
+        Args.floating(xn, x);
+        Args.type(yn, y, x.dtype(), xn);
+        Args.shape(xn, x, x.rows(), x.cols(), false, "a matrix");
+        Args.shape(yn, y, x.rows(), x.cols(), false, xn + "'s shape");
+        Args.writable(yn, y);
+        Args.noOverlap(yn, y, xn, x, inPlace);
+    }
+
+    /** out[r] = logsumexp(x[r,:]); out is a vector of x.rows() elements of x's type, not overlapping x. */
+    public void logSumExp(Matrix x, Matrix out) {
+        Args.usable("x", x);
+        Args.usable("out", out);
+        Args.floating("x", x);
+        Args.shape("x", x, x.rows(), x.cols(), false, "a matrix");
+        Args.type("out", out, x.dtype(), "x");
+        Args.vector("out", out, x.rows(), "one value per row of x");
+        Args.writable("out", out);
+        Args.noOverlap("out", out, "x", x, false);
+        if (x.rows() > 0) {
+            k.logSumExp(x, out);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // backward
+
+    /** Softmax VJP (and JVP: J is symmetric) per row: dx = p * (dy − ⟨p, dy⟩); dx may be exactly p or dy. */
+    public void softmaxBackward(Matrix p, Matrix dy, Matrix dx) {
+        binary("p", p, "dy", dy, "dx", dx);
+        if (p.rows() > 0) {
+            k.softmaxBackward(p, dy, dx);
+        }
+    }
+
+    /** Log-softmax VJP per row: dx = dy − exp(logp) * Σ dy, logp being the log-softmax output; dx may be exactly an input. */
+    public void logSoftmaxBackward(Matrix logp, Matrix dy, Matrix dx) {
+        binary("logp", logp, "dy", dy, "dx", dx);
+        if (logp.rows() > 0) {
+            k.logSoftmaxBackward(logp, dy, dx);
+        }
+    }
+
+    /** Log-softmax JVP per row: out = v − ⟨exp(logp), v⟩ (J = I − 1 pᵀ is not symmetric); out may be exactly an input. */
+    public void logSoftmaxJvp(Matrix logp, Matrix v, Matrix out) {
+        binary("logp", logp, "v", v, "out", out);
+        if (logp.rows() > 0) {
+            k.logSoftmaxJvp(logp, v, out);
+        }
+    }
+
+    private static void binary(String an, Matrix a, String bn, Matrix b, String on, Matrix o) {
+        unary(an, a, on, o, true);
+        Args.usable(bn, b);
+        Args.type(bn, b, a.dtype(), an);
+        Args.shape(bn, b, a.rows(), a.cols(), false, an + "'s shape");
+        Args.noOverlap(on, o, bn, b, true);
+    }
+
+    // ------------------------------------------------------------------------------------------------------
     // Jacobians
 
     /**
-     * The n x n Jacobian of one row (n = x.length) into jac (row-major, at least n*n elements):
-     * diag(p) - p p^T, or I - 1 p^T with {@link #LOG}; x holds probabilities, or logits with
-     * {@link #FROM_LOGITS}.
+     * The Jacobian of every row of x: row r's {@code cols x cols} matrix fills rows {@code [r * cols, (r + 1) * cols)}
+     * of jac, which is a contiguous {@code (rows * cols) x cols} view of x's type (it must not overlap x).
+     * softmax: {@code J[i][j] = p_i (δ_ij − p_j)}; with {@code log}: {@code δ_ij − p_j}; x holds probabilities, or
+     * logits with {@code fromLogits}. The formula is evaluated in IEEE arithmetic as written (so a probability of
+     * +inf gives J_ii = −inf).
      */
-    public void jacobian(float[] x, float[] jac, int flags) {
-        int n = Objects.requireNonNull(x, "x").length;
-        jacobian(false, x, 0, n, jac, 0, 1, n, flags);
-    }
-
-    /** As {@link #jacobian(float[], float[], int)}. */
-    public void jacobian(double[] x, double[] jac, int flags) {
-        int n = Objects.requireNonNull(x, "x").length;
-        jacobian(true, x, 0, n, jac, 0, 1, n, flags);
-    }
-
-    /** Batched: rows Jacobians of cols x cols, the r-th at element r*cols*cols of jac. */
-    public void jacobian(DType t, MemorySegment x, long xStride, MemorySegment jac, long rows, long cols, int flags) {
-        jacobian(bytes(t) == 8, x, 0, xStride, jac, 0, rows, cols, flags);
-    }
-
-    private void jacobian(boolean f64, Object x, long xo, long xs, Object jac, long jo, long rows, long cols,
-                          int flags) {
-        int e = f64 ? 8 : 4;
-        Objects.requireNonNull(x, "x");
-        Objects.requireNonNull(jac, "jac");
-        Check.shape(rows, cols);
-        long nn;
+    public void jacobian(Matrix x, Matrix jac, JacobianOptions o) {
+        Objects.requireNonNull(o, "options");
+        Args.usable("x", x);
+        Args.usable("jac", jac);
+        Args.floating("x", x);
+        Args.shape("x", x, x.rows(), x.cols(), false, "a matrix");
+        Args.type("jac", jac, x.dtype(), "x");
+        long n = x.cols();
+        long jr;
         try {
-            nn = Math.multiplyExact(cols, cols);
-            Math.multiplyExact(Math.multiplyExact(nn, Math.max(rows, 1)), (long) e);
-        } catch (ArithmeticException ex) {
-            throw new IllegalArgumentException("jac: " + rows + " x " + cols + " x " + cols + " elements overflow a long", ex);
+            jr = Math.multiplyExact(x.rows(), n);
+            Math.multiplyExact(Math.multiplyExact(jr, n), 8L);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("jac: " + x.rows() + " x " + n + " x " + n + " elements overflow a long", e);
         }
-        long xSpan = Check.matrix("x", x, xo, xs, rows, cols, e, false, false);
-        long jSpan = Check.matrix("jac", jac, jo, nn, rows, nn, e, true, false);
-        Check.noOverlap("jac", jac, jo, nn, jSpan, "x", x, xo, xs, xSpan, e, e, false);
-        if ((flags & ~(LOG | FROM_LOGITS)) != 0) {
-            throw new IllegalArgumentException("flags: only LOG (1) and FROM_LOGITS (4) are allowed here, was " + flags);
+        if (jac.rows() != jr || jac.cols() != n || (jac.stride() != n && jr > 1)) {
+            throw new IllegalArgumentException("jac: must be a contiguous " + jr + " x " + n
+                    + " view (rows * cols x cols, stride cols), was " + jac.rows() + " x " + jac.cols() + " with stride "
+                    + jac.stride());
         }
-        if (rows == 0) {
-            return;
+        Args.writable("jac", jac);
+        Args.noOverlap("jac", jac, "x", x, false);
+        if (x.rows() > 0) {
+            k.jacobian(x, jac, o);
         }
-        k.jacobian(f64, x, xo, xs, jac, jo, rows, cols, flags);
     }
 
     /**
-     * out = J V for one probability row p (n = p.length) and a row-major n x k matrix V (contiguous), without
-     * forming J. {@link #LOG} selects J = I - 1 p^T.
+     * out = J V for one probability row p (a vector of n) and an {@code n x k} matrix V, without forming J (OpenBLAS
+     * on the native backends): {@code diag(p) V − p (pᵀ V)}, or {@code V − 1 (pᵀ V)} with {@code log}. out is
+     * {@code n x k}, overlapping neither input; {@code fromLogits} is not supported here.
      */
-    public void jacobianMatmul(float[] p, float[] v, int k, float[] out, int flags) {
-        int n = Objects.requireNonNull(p, "p").length;
-        jacobianMatmul(false, p, 0, n, v, 0, k, out, 0, k, k, flags);
-    }
-
-    /** As {@link #jacobianMatmul(float[], float[], int, float[], int)}. */
-    public void jacobianMatmul(double[] p, double[] v, int k, double[] out, int flags) {
-        int n = Objects.requireNonNull(p, "p").length;
-        jacobianMatmul(true, p, 0, n, v, 0, k, out, 0, k, k, flags);
-    }
-
-    /** out (n x k, row stride outStride) = J V (n x k, row stride vStride) for the probability row p (n). */
-    public void jacobianMatmul(DType t, MemorySegment p, long n, MemorySegment v, long vStride, MemorySegment out,
-                               long outStride, long k, int flags) {
-        jacobianMatmul(bytes(t) == 8, p, 0, n, v, 0, vStride, out, 0, outStride, k, flags);
-    }
-
-    private void jacobianMatmul(boolean f64, Object p, long po, long n, Object v, long vo, long vs,
-                                Object out, long oo, long os, long kk, int flags) {
-        int e = f64 ? 8 : 4;
-        Objects.requireNonNull(p, "p");
-        Objects.requireNonNull(v, "v");
-        Objects.requireNonNull(out, "out");
-        if (n < 1) {
-            throw new IllegalArgumentException("n must be >= 1, was " + n);
+    public void jacobianMatmul(Matrix p, Matrix v, Matrix out, JacobianOptions o) {
+        Objects.requireNonNull(o, "options");
+        Args.usable("p", p);
+        Args.usable("v", v);
+        Args.usable("out", out);
+        Args.floating("p", p);
+        if (o.fromLogits()) {
+            throw new IllegalArgumentException("options: fromLogits is not supported by jacobianMatmul (p must hold probabilities)");
         }
-        if (kk < 1) {
-            throw new IllegalArgumentException("k must be >= 1, was " + kk);
-        }
-        Check.vector("p", p, po, n, e, false);
-        long vSpan = Check.matrix("v", v, vo, vs, n, kk, e, false, false);
-        long oSpan = Check.matrix("out", out, oo, os, n, kk, e, true, false);
-        Check.noOverlap("out", out, oo, os, oSpan, "p", p, po, n, n, e, e, false);
-        Check.noOverlap("out", out, oo, os, oSpan, "v", v, vo, vs, vSpan, e, e, false);
-        if ((flags & ~LOG) != 0) {
-            throw new IllegalArgumentException("flags: only LOG (1) is allowed here, was " + flags);
-        }
-        k.jacobianMatmul(f64, p, po, n, v, vo, vs, out, oo, os, kk, flags);
+        long n = p.rows() == 1 ? p.cols() : p.rows();
+        Args.vector("p", p, n, "one probability row");
+        Args.type("v", v, p.dtype(), "p");
+        Args.type("out", out, p.dtype(), "p");
+        Args.shape("v", v, n, v.cols(), false, "n x k with n = p's length " + n);
+        Args.shape("out", out, n, v.cols(), false, "v's shape");
+        Args.writable("out", out);
+        Args.noOverlap("out", out, "p", p, false);
+        Args.noOverlap("out", out, "v", v, false);
+        k.jacobianMatmul(p, v, out, o);
     }
 
-    // ------------------------------------------------------------------------------------------------
+    // ------------------------------------------------------------------------------------------------------
     // cross-entropy
 
     /**
-     * Cross-entropy of softmax(logits) against class labels, fused with its gradient, for contiguous
-     * rows x cols logits. loss gets rows values ({@link Reduction#NONE}) or one; grad (optional, may be
-     * logits itself) gets p - t, scaled for the reduction. Labels equal to ignoreIndex are skipped; any
-     * other label outside [0, cols) is rejected.
+     * Cross-entropy of softmax(logits) against targets, fused with its gradient, one pass per row
+     * (see {@link CrossEntropyOptions} for the formulas, weights and reductions).
+     *
+     * @param logits  {@code rows x cols}, F32 or F64
+     * @param targets class labels (an {@link DType#I64} vector of rows values, each in {@code [0, cols)} or the
+     *                ignore index) or soft targets (probability rows of the logits' shape and type)
+     * @param grad    optional ({@code null}) output of the logits' shape: the gradient of the (reduced) loss; it may
+     *                be exactly the logits
+     * @param loss    output vector: rows values ({@link Reduction#NONE}) or one (SUM: 0 for no rows, MEAN: NaN)
+     * @param o       reduction, ignore index, label smoothing, class weights
      */
-    public void crossEntropy(float[] logits, int rows, int cols, long[] labels, float[] grad, float[] loss,
-                             Reduction reduction, long ignoreIndex, float labelSmoothing) {
-        Objects.requireNonNull(labels, "labels");
-        crossEntropy(false, logits, 0, cols, labels, 0, null, 0, 0, grad, 0, cols,
-                loss, 0, rows, cols, ignoreIndex, labelSmoothing, reduction);
-    }
-
-    /** As {@link #crossEntropy(float[], int, int, long[], float[], float[], Reduction, long, float)}. */
-    public void crossEntropy(double[] logits, int rows, int cols, long[] labels, double[] grad, double[] loss,
-                             Reduction reduction, long ignoreIndex, double labelSmoothing) {
-        Objects.requireNonNull(labels, "labels");
-        crossEntropy(true, logits, 0, cols, labels, 0, null, 0, 0, grad, 0, cols,
-                loss, 0, rows, cols, ignoreIndex, labelSmoothing, reduction);
-    }
-
-    /** Cross-entropy against soft targets (probability rows, contiguous rows x cols). */
-    public void crossEntropy(float[] logits, int rows, int cols, float[] target, float[] grad, float[] loss,
-                             Reduction reduction, float labelSmoothing) {
-        Objects.requireNonNull(target, "target");
-        crossEntropy(false, logits, 0, cols, null, 0, target, 0, cols, grad, 0, cols,
-                loss, 0, rows, cols, DEFAULT_IGNORE_INDEX, labelSmoothing, reduction);
-    }
-
-    /** Cross-entropy against soft targets (probability rows, contiguous rows x cols). */
-    public void crossEntropy(double[] logits, int rows, int cols, double[] target, double[] grad, double[] loss,
-                             Reduction reduction, double labelSmoothing) {
-        Objects.requireNonNull(target, "target");
-        crossEntropy(true, logits, 0, cols, null, 0, target, 0, cols, grad, 0, cols,
-                loss, 0, rows, cols, DEFAULT_IGNORE_INDEX, labelSmoothing, reduction);
-    }
-
-    /**
-     * The general cross-entropy on segments of type t: exactly one of labels (rows int64 values) and target
-     * (rows x cols, stride targetStride) is non-null; grad (stride gradStride) is optional.
-     */
-    public void crossEntropy(DType t, MemorySegment logits, long logitsStride, MemorySegment labels,
-                             MemorySegment target, long targetStride, MemorySegment grad, long gradStride,
-                             MemorySegment loss, long rows, long cols, long ignoreIndex, double labelSmoothing,
-                             Reduction reduction) {
-        crossEntropy(bytes(t) == 8, logits, 0, logitsStride, labels, 0, target, 0, targetStride, grad, 0, gradStride,
-                loss, 0, rows, cols, ignoreIndex, labelSmoothing, reduction);
-    }
-
-    /* Cross-entropy's checks come in pieces of under 325 bytecodes (C2's FreqInlineSize). */
-    private void crossEntropy(boolean f64, Object x, long xo, long xs, Object labels, long lo,
-                              Object target, long to, long ts, Object grad, long go, long gs,
-                              Object loss, long lossOff, long rows, long cols, long ignoreIndex,
-                              double smoothing, Reduction reduction) {
-        Objects.requireNonNull(x, "logits");
-        Objects.requireNonNull(loss, "loss");
-        int e = f64 ? 8 : 4;
-        Objects.requireNonNull(reduction, "reduction");
-        if ((labels == null) == (target == null)) {
-            throw new IllegalArgumentException("exactly one of labels and target must be given, got "
-                    + (labels == null ? "neither" : "both"));
+    public void crossEntropy(Matrix logits, Matrix targets, Matrix grad, Matrix loss, CrossEntropyOptions o) {
+        Objects.requireNonNull(o, "options");
+        Args.usable("logits", logits);
+        Args.usable("targets", targets);
+        Args.usable("loss", loss);
+        Args.floating("logits", logits);
+        DType t = logits.dtype();
+        long rows = logits.rows();
+        long cols = logits.cols();
+        Args.shape("logits", logits, rows, cols, false, "a matrix");
+        boolean labels = targets.dtype() == DType.I64;
+        if (labels) {
+            Args.vector("targets", targets, rows, "one label per row of logits");
+        } else {
+            Args.type("targets", targets, t, "logits, or I64 labels");
+            Args.shape("targets", targets, rows, cols, false, "logits' shape");
         }
-        ceCheck(e, x, xo, xs, labels, lo, target, to, ts, grad, go, gs, loss, lossOff, rows, cols, ignoreIndex, smoothing,
-                reduction);
-        if (rows == 0 && reduction == Reduction.NONE) {
+        long nLoss = o.reduction() == Reduction.NONE ? rows : 1;
+        Args.type("loss", loss, t, "logits");
+        Args.vector("loss", loss, nLoss, o.reduction() == Reduction.NONE ? "one loss per row" : "one value");
+        Args.writable("loss", loss);
+        if (grad != null) {
+            Args.usable("grad", grad);
+            Args.type("grad", grad, t, "logits");
+            Args.shape("grad", grad, rows, cols, false, "logits' shape");
+            Args.writable("grad", grad);
+            Args.noOverlap("grad", grad, "logits", logits, true);
+            Args.noOverlap("grad", grad, "targets", targets, false);
+            Args.noOverlap("loss", loss, "grad", grad, false);
+        }
+        Args.noOverlap("loss", loss, "logits", logits, false);
+        Args.noOverlap("loss", loss, "targets", targets, false);
+        Matrix w = o.weight();
+        if (w != null) {
+            weights(w, t, cols, loss, grad);
+        }
+        if (labels) {
+            labels(targets, cols, o.ignoreIndex());
+        }
+        if (rows == 0) {
+            if (nLoss == 1) {
+                Elements.store(loss, o.reduction() == Reduction.SUM ? 0 : Double.NaN);
+            }
             return;
         }
-        k.crossEntropy(f64, x, xo, xs, labels, lo, target, to, ts, grad, go, gs, loss, lossOff, rows, cols, ignoreIndex,
-                smoothing, reduction.ordinal());
+        k.crossEntropy(logits, targets, grad, loss, o);
     }
 
-    private static void ceCheck(int e, Object x, long xo, long xs, Object labels, long lo,
-                                Object target, long to, long ts, Object grad, long go, long gs,
-                                Object loss, long lossOff, long rows, long cols, long ignoreIndex,
-                                double smoothing, Reduction reduction) {
-        Check.shape(rows, cols);
-        long xSpan = Check.matrix("logits", x, xo, xs, rows, cols, e, false, false);
-        long lSpan = labels != null ? ceLabelsSpan(labels, lo, rows) : 0;
-        long tSpan = labels == null ? Check.matrix("target", target, to, ts, rows, cols, e, false, false) : 0;
-        long gSpan = grad == null ? 0 : Check.matrix("grad", grad, go, gs, rows, cols, e, true, false);
-        long nLoss = reduction == Reduction.NONE ? rows : 1;
-        Check.usable("loss", loss);
-        if (nLoss > 0) {
-            Check.vector("loss", loss, lossOff, nLoss, e, true);
-        }
-        if (grad != null) {
-            ceGradOverlaps(x, xo, xs, xSpan, labels, lo, lSpan, target, to, ts, tSpan, grad, go, gs, gSpan, loss, lossOff,
-                    nLoss, rows, e);
-        }
-        ceLossOverlaps(x, xo, xs, xSpan, labels, lo, lSpan, target, to, ts, tSpan, loss, lossOff, nLoss, rows, e);
-        if (!(smoothing >= 0 && smoothing <= 1)) {
-            throw new IllegalArgumentException("labelSmoothing must be in [0, 1], was " + smoothing);
-        }
-        if (labels != null) {
-            ceLabelsInRange(labels, lo, rows, cols, ignoreIndex);
+    private static void weights(Matrix w, DType t, long cols, Matrix loss, Matrix grad) {
+        Args.usable("weight", w);
+        Args.type("weight", w, t, "logits");
+        Args.vector("weight", w, cols, "one weight per class");
+        Args.noOverlap("loss", loss, "weight", w, false);
+        Args.noOverlap("grad", grad, "weight", w, false);
+        for (long j = 0; j < cols; j++) {
+            double v = Elements.load(w, j);
+            if (!(v >= 0) || Double.isInfinite(v)) {
+                throw new IllegalArgumentException("weight[" + j + "] = " + v + ": class weights must be finite and >= 0");
+            }
         }
     }
 
-    private static long ceLabelsSpan(Object labels, long lo, long rows) {
-        Check.usable("labels", labels);
-        if (rows > 0) {
-            Check.vector("labels", labels, lo, rows, 8, false);
-        }
-        return rows;
-    }
-
-    private static void ceGradOverlaps(Object x, long xo, long xs, long xSpan, Object labels, long lo,
-                                       long lSpan, Object target, long to, long ts, long tSpan, Object grad,
-                                       long go, long gs, long gSpan, Object loss, long lossOff, long nLoss,
-                                       long rows, int e) {
-        Check.noOverlap("grad", grad, go, gs, gSpan, "logits", x, xo, xs, xSpan, e, e, true);
-        Check.noOverlap("grad", grad, go, gs, gSpan, "target", target, to, ts, tSpan, e, e, false);
-        Check.noOverlap("grad", grad, go, gs, gSpan, "labels", labels, lo, rows, lSpan, e, 8, false);
-        Check.noOverlap("loss", loss, lossOff, nLoss, nLoss, "grad", grad, go, gs, gSpan, e, e, false);
-    }
-
-    private static void ceLossOverlaps(Object x, long xo, long xs, long xSpan, Object labels, long lo,
-                                       long lSpan, Object target, long to, long ts, long tSpan, Object loss,
-                                       long lossOff, long nLoss, long rows, int e) {
-        Check.noOverlap("loss", loss, lossOff, nLoss, nLoss, "logits", x, xo, xs, xSpan, e, e, false);
-        Check.noOverlap("loss", loss, lossOff, nLoss, nLoss, "target", target, to, ts, tSpan, e, e, false);
-        Check.noOverlap("loss", loss, lossOff, nLoss, nLoss, "labels", labels, lo, rows, lSpan, e, 8, false);
-    }
-
-    private static void ceLabelsInRange(Object labels, long lo, long rows, long cols, long ignoreIndex) {
-        for (long r = 0; r < rows; r++) {
-            long label = labels instanceof long[] a ? a[(int) (lo + r)]
-                    : ((MemorySegment) labels).getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, lo + r);
+    private static void labels(Matrix labels, long cols, long ignoreIndex) {
+        long n = labels.rows() == 1 ? labels.cols() : labels.rows();
+        for (long r = 0; r < n; r++) {
+            long label = Elements.loadLong(labels, r);
             if ((label < 0 || label >= cols) && label != ignoreIndex) {
-                throw new IllegalArgumentException("labels[" + r + "] = " + label + " is outside [0, " + cols
+                throw new IllegalArgumentException("targets[" + r + "] = " + label + " is outside [0, " + cols
                         + ") and is not the ignore index " + ignoreIndex);
             }
         }

@@ -21,16 +21,29 @@ public final class NativeBackends {
 
     /** The outcome of loading, immutable. */
     public record Status(boolean loaded, String origin, String version, String activeIsa, List<String> isas,
-                         String cpuFeatures, String blas, String isaError, Throwable failure) {
+                         String cpuFeatures, String blas, String isaError, Throwable failure, String configError) {
         public String describe() {
             if (!loaded) {
-                return "native library not loaded: " + failure.getMessage();
+                return "native library not loaded: " + reason(failure);
             }
             return "native library " + version + " from " + origin + "; ISAs " + isas + "; active "
                     + (isaError != null ? "none (" + isaError + ")" : activeIsa) + "; CPU [" + cpuFeatures + "]; " + blas;
         }
     }
 
+    /** The first non-empty message along a cause chain, with the class of the throwable that has it. */
+    static String reason(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c.getMessage() != null && !c.getMessage().isBlank()) {
+                return c == t ? c.getMessage() : c.getMessage() + " (" + c.getClass().getSimpleName() + ")";
+            }
+        }
+        return t == null ? "unknown" : t.getClass().getName();
+    }
+
+    /* Never throws: a failure, even a configuration error, is recorded in the Status, and the facade reports it
+     * on every call that depends on it (an exception in a class initialiser would become NoClassDefFoundError on
+     * every later use, even of the Java backends). */
     private static final class Holder {
         static final Status STATUS;
         static final List<Kernels> KERNELS;
@@ -38,10 +51,14 @@ public final class NativeBackends {
         static {
             Status status;
             List<Kernels> kernels = List.of();
-            String mode = System.getProperty("panmax.native", "auto");
-            if (mode.equals("disabled")) {
+            String mode = System.getProperty("panmax.native", "auto").trim();
+            if (!mode.equals("auto") && !mode.equals("required") && !mode.equals("disabled")) {
+                String err = "-Dpanmax.native=" + mode + " is not one of auto, required, disabled";
                 status = new Status(false, null, null, null, List.of(), null, null, null,
-                        new UnsatisfiedLinkError("disabled by -Dpanmax.native=disabled"));
+                        new UnsatisfiedLinkError(err), err);
+            } else if (mode.equals("disabled")) {
+                status = new Status(false, null, null, null, List.of(), null, null, null,
+                        new UnsatisfiedLinkError("disabled by -Dpanmax.native=disabled"), null);
             } else {
                 try {
                     String origin = NativeLoader.load();
@@ -73,16 +90,17 @@ public final class NativeBackends {
                     }
                     String activeName = active >= 0 ? string(panmax_isa_name(active)) : null;
                     status = new Status(true, origin, version, activeName, List.copyOf(isas),
-                            string(panmax_cpu_features()), string(panmax_blas_info()), isaError, null);
+                            string(panmax_cpu_features()), string(panmax_blas_info()), isaError, null, null);
                     kernels = List.copyOf(ks);
                     LOG.log(Level.DEBUG, "panmax: " + status.describe());
                 } catch (Throwable t) {
-                    status = new Status(false, null, null, null, List.of(), null, null, null, t);
-                    if (mode.equals("required")) {
-                        throw new IllegalStateException("-Dpanmax.native=required but " + t.getMessage(), t);
+                    String err = mode.equals("required") ? "-Dpanmax.native=required but the native library did "
+                            + "not load: " + reason(t) : null;
+                    status = new Status(false, null, null, null, List.of(), null, null, null, t, err);
+                    if (err == null) {
+                        LOG.log(Level.INFO, "panmax: native library unavailable (" + reason(t)
+                                + "); the pure-Java backends serve");
                     }
-                    LOG.log(Level.INFO, "panmax: native library unavailable (" + t.getMessage()
-                            + "); the pure-Java backends serve");
                 }
             }
             STATUS = status;

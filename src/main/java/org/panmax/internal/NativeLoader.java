@@ -42,6 +42,10 @@ final class NativeLoader {
                 throw new UnsatisfiedLinkError("panmax.library.path=" + explicit + ": no such file " + p);
             }
             System.load(p.toAbsolutePath().toString());
+            if (java.lang.foreign.SymbolLookup.loaderLookup().find("panmax_abi_version").isEmpty()) {
+                throw new UnsatisfiedLinkError("panmax.library.path=" + explicit + ": " + p.toAbsolutePath()
+                        + " loaded, but it is not libpanmax (it has no symbol panmax_abi_version)");
+            }
             return p.toAbsolutePath().toString();
         }
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
