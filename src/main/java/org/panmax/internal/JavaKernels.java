@@ -562,7 +562,8 @@ public final class JavaKernels implements Kernels {
         double sw = wb != null ? k.sum(wb, w0, f64, n) : n;
 
         // MEAN's divisor: the counted rows, or with weights the sum of w[label] over them (class labels);
-        // the rows (soft targets). A label out of range here makes the divisor NaN (its row is NaN anyway).
+        // the rows (soft targets). A label out of range here (changed after the facade's check) adds no weight:
+        // its row is NaN, the other rows keep finite gradients.
         double den = rows;
         if (labels) {
             long count = 0;
@@ -572,7 +573,7 @@ public final class JavaKernels implements Kernels {
                 if (y != ignore) {
                     count++;
                     if (wb != null) {
-                        wsum += y >= 0 && y < n ? get(wb, f64, w0 + y) : Double.NaN;
+                        wsum += y >= 0 && y < n ? get(wb, f64, w0 + y) : 0;
                     }
                 }
             }

@@ -329,6 +329,11 @@ class JavaRulesTest {
                         assertNaNRow(g, 2, what + " grad");
                         if (red != Reduction.NONE) {
                             assertTrue(Double.isNaN(get(loss, 0, 0)), what + " reduced loss " + get(loss, 0, 0));
+                            for (int r : new int[] {0, 3}) {
+                                for (int j = 0; j < n; j++) {
+                                    assertTrue(Double.isFinite(get(g, r, j)), what + " grad [" + r + "," + j + "] of a good row");
+                                }
+                            }
                             continue;
                         }
                         assertTrue(Double.isNaN(get(loss, 0, 1)) && Double.isNaN(get(loss, 0, 2)), what + " NaN losses");
