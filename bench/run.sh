@@ -23,6 +23,7 @@ jvm=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
 backends=$("$java" "${jvm[@]}" -cp "$jar" org.panmax.cli.Main info 2>/dev/null | sed -n 's/.*"backends": \[\(.*\)\],*/\1/p' | tr -d '" ')
 native=$(echo "$backends" | tr ',' '\n' | grep '^native' | head -1)
 vectors=$(echo "$backends" | tr ',' '\n' | grep '^java-vector' | paste -sd, -)
+vectors=${vectors:+$vectors,java-vector-libexp} # the bench variant: found by name, not listed by info
 echo "bench: backends present: $backends (default native: ${native:-none})"
 out="$here/results"
 mkdir -p "$out"
@@ -44,7 +45,7 @@ if [[ -n "${PANMAX_BENCH_IT:-}" ]]; then
     read -ra it <<< "$PANMAX_BENCH_IT"
     echo "bench: iterations overridden by PANMAX_BENCH_IT: ${it[*]}"
 fi
-contenders="$backends,raw-critical,raw-jextract"
+contenders="$backends${vectors:+,java-vector-libexp},raw-critical,raw-jextract"
 jmh 'SoftmaxBenchmark' "${it[@]}" -p contender="$contenders" -p shape="$shapes" -p dtype="$dtypes" -p memory="$memories" \
     -rf json -rff "$out/$mode-softmax.json"
 opsContenders=$(echo "${native:+$native,}${vectors:+$vectors,}java-scalar")
