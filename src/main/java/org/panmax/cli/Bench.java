@@ -110,11 +110,14 @@ final class Bench {
         return m;
     }
 
-    /** Default contenders: the best native backend, every java-vector one, java-scalar (those present). */
+    /** Default contenders: the best native backend, every java-vector one (and the libexp variant), java-scalar. */
     static String contenders(List<String> present) {
         List<String> c = new ArrayList<>();
         present.stream().filter(b -> b.startsWith("native")).findFirst().ifPresent(c::add);
         present.stream().filter(b -> b.startsWith("java-vector")).forEach(c::add);
+        if (present.contains("java-vector")) {
+            c.add("java-vector-libexp"); // the benchmark variant: reached by name, not in the production list
+        }
         if (present.contains("java-scalar")) {
             c.add("java-scalar");
         }

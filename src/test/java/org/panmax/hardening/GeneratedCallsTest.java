@@ -29,6 +29,7 @@ import org.panmax.JacobianOptions;
 import org.panmax.Matrix;
 import org.panmax.Panmax;
 import org.panmax.Reduction;
+import org.panmax.Reference;
 import org.panmax.SoftmaxOptions;
 
 /**
@@ -1234,27 +1235,6 @@ class GeneratedCallsTest {
             }
         }
 
-        /** Softmax (or log-softmax) of z in double with the empty-row rule. */
-        static double[] softmax(double[] z, boolean log) {
-            double m = Double.NEGATIVE_INFINITY;
-            for (double v : z) {
-                m = Math.max(m, v);
-            }
-            double[] out = new double[z.length];
-            if (m == Double.NEGATIVE_INFINITY) {
-                Arrays.fill(out, log ? Double.NEGATIVE_INFINITY : 0);
-                return out;
-            }
-            double s = 0;
-            for (double v : z) {
-                s += Math.exp(v - m);
-            }
-            for (int j = 0; j < z.length; j++) {
-                out[j] = log ? z[j] - m - Math.log(s) : Math.exp(z[j] - m) / s;
-            }
-            return out;
-        }
-
         double[] row(String name, long rr) {
             double[] z = new double[(int) cols];
             for (int j = 0; j < cols; j++) {
@@ -1268,7 +1248,7 @@ class GeneratedCallsTest {
             switch (op) {
                 case SOFTMAX, LOG_SOFTMAX -> {
                     for (long rr = 0; rr < rows; rr++) {
-                        double[] p = softmax(row("x", rr), op == Op.LOG_SOFTMAX);
+                        double[] p = Reference.softmax(row("x", rr), 1, op == Op.LOG_SOFTMAX);
                         for (int j = 0; j < c; j++) {
                             expect("y", find("y").index(rr, j), p[j], 0);
                         }
@@ -1276,10 +1256,7 @@ class GeneratedCallsTest {
                 }
                 case LOG_SUM_EXP -> {
                     for (long rr = 0; rr < rows; rr++) {
-                        double[] z = row("x", rr);
-                        double m = Arrays.stream(z).max().getAsDouble();
-                        double want = m == Double.NEGATIVE_INFINITY ? m : m + Math.log(Arrays.stream(z).map(v -> Math.exp(v - m)).sum());
-                        expect("out", rr, want, 0);
+                        expect("out", rr, Reference.logSumExp(row("x", rr)), 0);
                     }
                 }
                 case SOFTMAX_EX -> {
@@ -1292,7 +1269,7 @@ class GeneratedCallsTest {
                             double b = bias.present ? bias.vals[(int) bias.index(rr, j)] : 0;
                             z[j] = keep ? (in("x", rr, j) + b) / temperature : Double.NEGATIVE_INFINITY;
                         }
-                        double[] p = softmax(z, log);
+                        double[] p = Reference.softmax(z, 1, log);
                         for (int j = 0; j < c; j++) {
                             expect("y", find("y").index(rr, j), p[j], 0);
                         }
@@ -1308,13 +1285,10 @@ class GeneratedCallsTest {
                 }
                 case JACOBIAN -> {
                     for (long rr = 0; rr < rows; rr++) {
-                        double[] p = fromLogits ? softmax(row("x", rr), false) : row("x", rr);
-                        for (int i = 0; i < c; i++) {
-                            for (int j = 0; j < c; j++) {
-                                double d = i == j ? 1 : 0;
-                                double want = log ? d - p[j] : p[i] * (d - p[j]);
-                                expect("jac", rr * c * c + (long) i * c + j, want, 0);
-                            }
+                        double[] p = fromLogits ? Reference.softmax(row("x", rr), 1, false) : row("x", rr);
+                        double[] want = Reference.jacobian(p, log);
+                        for (int i = 0; i < c * c; i++) {
+                            expect("jac", rr * c * c + i, want[i], 0);
                         }
                     }
                 }
@@ -1324,15 +1298,16 @@ class GeneratedCallsTest {
                     for (int i = 0; i < n; i++) {
                         p[i] = find("p").vals[i];
                     }
-                    for (int kk = 0; kk < c; kk++) {
-                        double ptv = 0;
-                        for (int i = 0; i < n; i++) {
-                            ptv += p[i] * in("v", i, kk);
+                    double[][] v = new double[n][c];
+                    for (int i = 0; i < n; i++) {
+                        for (int kk = 0; kk < c; kk++) {
+                            v[i][kk] = in("v", i, kk);
                         }
-                        for (int i = 0; i < n; i++) {
-                            double vik = in("v", i, kk);
-                            double want = log ? vik - ptv : p[i] * vik - p[i] * ptv;
-                            expect("out", find("out").index(i, kk), want, n * 0.5);
+                    }
+                    double[][] want = Reference.jacobianMatmul(p, v, log);
+                    for (int i = 0; i < n; i++) {
+                        for (int kk = 0; kk < c; kk++) {
+                            expect("out", find("out").index(i, kk), want[i][kk], n * 0.5);
                         }
                     }
                 }
@@ -1342,7 +1317,7 @@ class GeneratedCallsTest {
                     if (rowMode == 2) {
                         backwardRow(a, find("dy").vals, "dx", 0);
                     } else {
-                        double[] p = softmax(a, rowMode == 1);
+                        double[] p = Reference.softmax(a, 1, rowMode == 1);
                         for (int j = 0; j < c; j++) {
                             expect("y", j, p[j], 0);
                         }
@@ -1353,19 +1328,14 @@ class GeneratedCallsTest {
 
         void backwardRow(double[] a, double[] b, String out, long rr) {
             int c = a.length;
-            double dot = 0;
-            double sum = 0;
+            double[] want = switch (op) {
+                case BACKWARD, ROW -> Reference.softmaxBackward(a, b);
+                case LOG_BACKWARD -> Reference.logSoftmaxBackward(a, b);
+                default -> Reference.logSoftmaxJvp(a, b);
+            };
+            double sum = Reference.sum(b);
             for (int j = 0; j < c; j++) {
-                dot += (op == Op.LOG_BACKWARD || op == Op.LOG_JVP ? Math.exp(a[j]) : a[j]) * b[j];
-                sum += b[j];
-            }
-            for (int j = 0; j < c; j++) {
-                double want = switch (op) {
-                    case BACKWARD, ROW -> a[j] * (b[j] - dot);
-                    case LOG_BACKWARD -> b[j] - Math.exp(a[j]) * sum;
-                    default -> b[j] - dot;
-                };
-                expect(out, find(out).index(rr, j), want, Math.abs(sum) + c * 0.1);
+                expect(out, find(out).index(rr, j), want[j], Math.abs(sum) + c * 0.1);
             }
         }
 
@@ -1377,62 +1347,34 @@ class GeneratedCallsTest {
             for (int j = 0; j < c; j++) {
                 w[j] = wt.present ? wt.vals[j] : 1;
             }
-            double total = 0;
-            double divisor = 0;
-            double[][] g = new double[(int) rows][];
-            double[] lossRow = new double[(int) rows];
-            for (int rr = 0; rr < rows; rr++) {
-                double[] z = row("logits", rr);
-                double[] t = new double[c];
-                g[rr] = new double[c];
-                if (op == Op.CE_LABELS) {
-                    long label = (long) find("targets").vals[rr];
-                    if (label == ignoreIndex) {
-                        continue;
-                    }
-                    divisor += w[(int) label];
-                    for (int j = 0; j < c; j++) {
-                        t[j] = (1 - smoothing) * (j == label ? 1 : 0) + smoothing / c;
-                    }
+            int r = (int) rows;
+            double[][] z = new double[r][];
+            long[] labels = op == Op.CE_LABELS ? new long[r] : null;
+            double[][] soft = op == Op.CE_LABELS ? null : new double[r][];
+            for (int rr = 0; rr < r; rr++) {
+                z[rr] = row("logits", rr);
+                if (labels != null) {
+                    labels[rr] = (long) find("targets").vals[rr];
                 } else {
-                    divisor += 1;
-                    for (int j = 0; j < c; j++) {
-                        t[j] = (1 - smoothing) * in("targets", rr, j) + smoothing / c;
-                    }
+                    soft[rr] = row("targets", rr);
                 }
-                double m = Arrays.stream(z).max().getAsDouble();
-                double lse = m + Math.log(Arrays.stream(z).map(v -> Math.exp(v - m)).sum());
-                double l = 0;
-                double us = 0;
-                for (int j = 0; j < c; j++) {
-                    double u = w[j] * t[j];
-                    if (u != 0) {
-                        l += u * (lse - z[j]);
-                    }
-                    us += u;
-                }
-                for (int j = 0; j < c; j++) {
-                    g[rr][j] = Math.exp(z[j] - lse) * us - w[j] * t[j];
-                }
-                lossRow[rr] = l;
-                total += l;
             }
-            double scale = reduction == Reduction.MEAN ? divisor : 1;
+            Reference.CrossEntropy want = Reference.crossEntropy(z, labels, soft, wt.present ? w : null, smoothing,
+                    ignoreIndex, reduction);
             double lossScale = 40 * c * (wt.present ? 3 : 1); // losses of up to ~20 * cols; float sums
             switch (reduction) {
                 case NONE -> {
                     for (int rr = 0; rr < rows; rr++) {
-                        expect("loss", rr, lossRow[rr], lossScale);
+                        expect("loss", rr, want.loss()[rr], lossScale);
                     }
                 }
-                case SUM -> expect("loss", 0, total, lossScale * rows);
-                case MEAN -> expect("loss", 0, divisor == 0 ? Double.NaN : total / divisor, lossScale);
+                case SUM -> expect("loss", 0, want.loss()[0], lossScale * rows);
+                case MEAN -> expect("loss", 0, want.loss()[0], lossScale);
             }
             if (grad.present) {
                 for (int rr = 0; rr < rows; rr++) {
                     for (int j = 0; j < c; j++) {
-                        double want = g[rr][j] == 0 ? 0 : g[rr][j] / scale;
-                        expect("grad", grad.index(rr, j), want, wt.present ? 3 : 1);
+                        expect("grad", grad.index(rr, j), want.grad()[rr][j], wt.present ? 3 : 1);
                     }
                 }
             }
