@@ -1,5 +1,5 @@
 /*
- * Internal kernel table: the contract between the drivers (ops.c) and the per-ISA kernel files
+ * Internal kernel table: the contract between the row drivers (rows.c) and the per-ISA kernel files
  * (kernels/scalar.c, kernels/avx2.c, kernels/avx512.c). Not installed, not seen by jextract.
  *
  * Kernels work on ONE contiguous row of n >= 1 elements and trust their caller (assert only):

@@ -1,23 +1,13 @@
 /*
- * The drivers and entry points for one element type, included by ops.c once per type with
- *   PM_T      the element type (float, double),
- *   PM_S      its suffix (f32, f64): names the kernel table member and the public functions,
- *   PM_T_MIN  its smallest positive normal (FLT_MIN, DBL_MIN).
- * No include guard on purpose.
+ * The row drivers for one element type, included by rows.c once per type (per_type.h) with
+ * PM_T, PM_S and PM_T_MIN defined (naming macros: rows.h). No include guard on purpose.
+ *
+ * Each driver runs a whole call whose arguments api_generic.h has checked, one row at a time,
+ * built only from the kernels of the table it is given.
  */
 #ifndef PM_T
-#error "ops_generic.h is included by ops.c only"
+#error "rows_generic.h is included by rows.c only"
 #endif
-
-#define PM_CAT_(a, b) a##b
-#define PM_CAT(a, b) PM_CAT_(a, b)
-/* pm_xxx_f32 (static driver) and panmax_xxx_f32 (public). */
-#define PM_FN(name) PM_CAT(PM_CAT(name, _), PM_S)
-#define PM_PUB(name) PM_CAT(PM_CAT(panmax_, name), PM_CAT(_, PM_S))
-#define PM_KT PM_CAT(pm_kernels_, PM_S)
-#define PM_ES ((int64_t)sizeof(PM_T))
-#define PM_INF ((PM_T)INFINITY)
-#define PM_NAN ((PM_T)NAN)
 
 /* ---- special rows ------------------------------------------------------------------------- */
 
@@ -283,139 +273,14 @@ static PM_T PM_FN(pm_logsumexp_row)(const PM_KT *kt, const PM_T *x, int64_t n)
     return PM_NAN;
 }
 
-/* ---- forward entry points -------------------------------------------------------------------- */
+/* ---- forward, whole calls ---------------------------------------------------------------------- */
 
-/* Checks shared by the unary row-to-row functions (softmax, log_softmax). */
-static int32_t PM_FN(pm_check_unary)(const PM_T *x, int64_t x_stride, const PM_T *y,
-                                     int64_t y_stride, int64_t rows, int64_t cols)
+void PM_FN(pm_softmax_rows)(const PM_KT *kt, const PM_T *x, int64_t x_stride, PM_T *y,
+                            int64_t y_stride, int64_t rows, int64_t cols, PM_T temperature,
+                            const uint8_t *mask, int64_t mask_stride, const PM_T *bias,
+                            int64_t bias_stride, int log_out, int exact)
 {
-    if (x == NULL || y == NULL) {
-        return PANMAX_ERR_NULL;
-    }
-    if (rows < 0 || cols < 1) {
-        return PANMAX_ERR_SIZE;
-    }
-    if (x_stride < cols || y_stride < cols) {
-        return PANMAX_ERR_STRIDE;
-    }
-    pm_region rx, ry;
-    if (pm_span(x, rows, cols, x_stride, PM_ES, &rx) || pm_span(y, rows, cols, y_stride, PM_ES, &ry)) {
-        return PANMAX_ERR_SIZE;
-    }
-    if (pm_misaligned(x, sizeof(PM_T)) || pm_misaligned(y, sizeof(PM_T))) {
-        return PANMAX_ERR_ALIGNMENT;
-    }
-    if (pm_bad_overlap(ry, y_stride, rx, x_stride, 1)) {
-        return PANMAX_ERR_OVERLAP;
-    }
-    return PANMAX_OK;
-}
-
-PANMAX_API int32_t PM_PUB(softmax)(const PM_T *x, int64_t x_stride, PM_T *y, int64_t y_stride,
-                                   int64_t rows, int64_t cols, int32_t isa)
-{
-    const pm_isa_table *t;
-    int32_t st = PM_FN(pm_check_unary)(x, x_stride, y, y_stride, rows, cols);
-    if (st || (st = pm_check_isa(isa, &t))) {
-        return st;
-    }
-    for (int64_t r = 0; r < rows; r++) {
-        PM_FN(pm_softmax_row)(&t->PM_S, x + r * x_stride, y + r * y_stride, cols, (PM_T)1, 0);
-    }
-    return PANMAX_OK;
-}
-
-PANMAX_API int32_t PM_PUB(log_softmax)(const PM_T *x, int64_t x_stride, PM_T *y,
-                                       int64_t y_stride, int64_t rows, int64_t cols, int32_t isa)
-{
-    const pm_isa_table *t;
-    int32_t st = PM_FN(pm_check_unary)(x, x_stride, y, y_stride, rows, cols);
-    if (st || (st = pm_check_isa(isa, &t))) {
-        return st;
-    }
-    for (int64_t r = 0; r < rows; r++) {
-        PM_FN(pm_log_softmax_row)(&t->PM_S, x + r * x_stride, y + r * y_stride, cols, (PM_T)1, 0);
-    }
-    return PANMAX_OK;
-}
-
-PANMAX_API int32_t PM_PUB(logsumexp)(const PM_T *x, int64_t x_stride, PM_T *out, int64_t rows,
-                                     int64_t cols, int32_t isa)
-{
-    if (x == NULL || out == NULL) {
-        return PANMAX_ERR_NULL;
-    }
-    if (rows < 0 || cols < 1) {
-        return PANMAX_ERR_SIZE;
-    }
-    if (x_stride < cols) {
-        return PANMAX_ERR_STRIDE;
-    }
-    pm_region rx, ro;
-    if (pm_span(x, rows, cols, x_stride, PM_ES, &rx) || pm_span_n(out, rows, PM_ES, &ro)) {
-        return PANMAX_ERR_SIZE;
-    }
-    if (pm_misaligned(x, sizeof(PM_T)) || pm_misaligned(out, sizeof(PM_T))) {
-        return PANMAX_ERR_ALIGNMENT;
-    }
-    if (pm_overlap(ro, rx)) {
-        return PANMAX_ERR_OVERLAP;
-    }
-    const pm_isa_table *t;
-    int32_t st = pm_check_isa(isa, &t);
-    if (st) {
-        return st;
-    }
-    for (int64_t r = 0; r < rows; r++) {
-        out[r] = PM_FN(pm_logsumexp_row)(&t->PM_S, x + r * x_stride, cols);
-    }
-    return PANMAX_OK;
-}
-
-PANMAX_API int32_t PM_PUB(softmax_ex)(const PM_T *x, int64_t x_stride, PM_T *y, int64_t y_stride,
-                                      int64_t rows, int64_t cols, PM_T temperature,
-                                      const uint8_t *mask, int64_t mask_stride,
-                                      const PM_T *bias, int64_t bias_stride, int32_t flags,
-                                      int32_t isa)
-{
-    if (x == NULL || y == NULL) {
-        return PANMAX_ERR_NULL;
-    }
-    if (rows < 0 || cols < 1) {
-        return PANMAX_ERR_SIZE;
-    }
-    if (x_stride < cols || y_stride < cols || (mask && mask_stride != 0 && mask_stride < cols) ||
-        (bias && bias_stride != 0 && bias_stride < cols)) {
-        return PANMAX_ERR_STRIDE;
-    }
-    /* A broadcast (stride 0) mask or bias spans one row. */
-    pm_region rx, ry, rm = {0, 0}, rb = {0, 0};
-    if (pm_span(x, rows, cols, x_stride, PM_ES, &rx) || pm_span(y, rows, cols, y_stride, PM_ES, &ry) ||
-        (mask && pm_span(mask, mask_stride ? rows : (rows > 0), cols, mask_stride, 1, &rm)) ||
-        (bias && pm_span(bias, bias_stride ? rows : (rows > 0), cols, bias_stride, PM_ES, &rb))) {
-        return PANMAX_ERR_SIZE;
-    }
-    if (pm_misaligned(x, sizeof(PM_T)) || pm_misaligned(y, sizeof(PM_T)) ||
-        (bias && pm_misaligned(bias, sizeof(PM_T)))) {
-        return PANMAX_ERR_ALIGNMENT;
-    }
-    if (pm_bad_overlap(ry, y_stride, rx, x_stride, 1) || pm_overlap(ry, rm) || pm_overlap(ry, rb)) {
-        return PANMAX_ERR_OVERLAP;
-    }
-    if ((flags & ~(PANMAX_FLAG_LOG | PANMAX_FLAG_EXACT)) != 0 || !isfinite(temperature) ||
-        !(temperature >= PM_T_MIN)) {
-        return PANMAX_ERR_ARGUMENT;
-    }
-    const pm_isa_table *t;
-    int32_t st = pm_check_isa(isa, &t);
-    if (st) {
-        return st;
-    }
-
-    const PM_KT *kt = &t->PM_S;
     const PM_T s = (PM_T)1 / temperature;
-    const int log_out = (flags & PANMAX_FLAG_LOG) != 0;
-    const int exact = (flags & PANMAX_FLAG_EXACT) != 0;
     for (int64_t r = 0; r < rows; r++) {
         const PM_T *xr = x + r * x_stride;
         PM_T *yr = y + r * y_stride;
@@ -446,137 +311,48 @@ PANMAX_API int32_t PM_PUB(softmax_ex)(const PM_T *x, int64_t x_stride, PM_T *y, 
             PM_FN(pm_softmax_row)(kt, src, yr, cols, s, exact);
         }
     }
-    return PANMAX_OK;
 }
 
-/* ---- backward --------------------------------------------------------------------------------- */
-
-/* Checks of the binary row functions: out = f(a, b), out may equal a or b. */
-static int32_t PM_FN(pm_check_binary)(const PM_T *a, int64_t a_stride, const PM_T *b,
-                                      int64_t b_stride, const PM_T *o, int64_t o_stride,
-                                      int64_t rows, int64_t cols)
+void PM_FN(pm_logsumexp_rows)(const PM_KT *kt, const PM_T *x, int64_t x_stride, PM_T *out,
+                              int64_t rows, int64_t cols)
 {
-    if (a == NULL || b == NULL || o == NULL) {
-        return PANMAX_ERR_NULL;
-    }
-    if (rows < 0 || cols < 1) {
-        return PANMAX_ERR_SIZE;
-    }
-    if (a_stride < cols || b_stride < cols || o_stride < cols) {
-        return PANMAX_ERR_STRIDE;
-    }
-    pm_region ra, rb, ro;
-    if (pm_span(a, rows, cols, a_stride, PM_ES, &ra) || pm_span(b, rows, cols, b_stride, PM_ES, &rb) ||
-        pm_span(o, rows, cols, o_stride, PM_ES, &ro)) {
-        return PANMAX_ERR_SIZE;
-    }
-    if (pm_misaligned(a, sizeof(PM_T)) || pm_misaligned(b, sizeof(PM_T)) ||
-        pm_misaligned(o, sizeof(PM_T))) {
-        return PANMAX_ERR_ALIGNMENT;
-    }
-    if (pm_bad_overlap(ro, o_stride, ra, a_stride, 1) || pm_bad_overlap(ro, o_stride, rb, b_stride, 1)) {
-        return PANMAX_ERR_OVERLAP;
-    }
-    return PANMAX_OK;
-}
-
-PANMAX_API int32_t PM_PUB(softmax_backward)(const PM_T *p, int64_t p_stride, const PM_T *dy,
-                                            int64_t dy_stride, PM_T *dx, int64_t dx_stride,
-                                            int64_t rows, int64_t cols, int32_t isa)
-{
-    const pm_isa_table *t;
-    int32_t st = PM_FN(pm_check_binary)(p, p_stride, dy, dy_stride, dx, dx_stride, rows, cols);
-    if (st || (st = pm_check_isa(isa, &t))) {
-        return st;
-    }
-    const PM_KT *kt = &t->PM_S;
     for (int64_t r = 0; r < rows; r++) {
-        const PM_T *pr = p + r * p_stride, *dyr = dy + r * dy_stride;
-        PM_T c = (PM_T)kt->dot(pr, dyr, cols);
-        kt->submul(pr, dyr, dx + r * dx_stride, cols, c);
+        out[r] = PM_FN(pm_logsumexp_row)(kt, x + r * x_stride, cols);
     }
-    return PANMAX_OK;
 }
 
-PANMAX_API int32_t PM_PUB(log_softmax_backward)(const PM_T *logp, int64_t logp_stride,
-                                                const PM_T *dy, int64_t dy_stride, PM_T *dx,
-                                                int64_t dx_stride, int64_t rows, int64_t cols,
-                                                int32_t isa)
-{
-    const pm_isa_table *t;
-    int32_t st = PM_FN(pm_check_binary)(logp, logp_stride, dy, dy_stride, dx, dx_stride, rows, cols);
-    if (st || (st = pm_check_isa(isa, &t))) {
-        return st;
-    }
-    const PM_KT *kt = &t->PM_S;
-    for (int64_t r = 0; r < rows; r++) {
-        const PM_T *lr = logp + r * logp_stride, *dyr = dy + r * dy_stride;
-        PM_T c = (PM_T)kt->sum(dyr, cols);
-        kt->subexp(lr, dyr, dx + r * dx_stride, cols, c);
-    }
-    return PANMAX_OK;
-}
+/* ---- backward ----------------------------------------------------------------------------------- */
 
-PANMAX_API int32_t PM_PUB(log_softmax_jvp)(const PM_T *logp, int64_t logp_stride, const PM_T *v,
-                                           int64_t v_stride, PM_T *out, int64_t out_stride,
-                                           int64_t rows, int64_t cols, int32_t isa)
+void PM_FN(pm_backward_rows)(const PM_KT *kt, int which, const PM_T *a, int64_t a_stride,
+                             const PM_T *b, int64_t b_stride, PM_T *out, int64_t out_stride,
+                             int64_t rows, int64_t cols)
 {
-    const pm_isa_table *t;
-    int32_t st = PM_FN(pm_check_binary)(logp, logp_stride, v, v_stride, out, out_stride, rows, cols);
-    if (st || (st = pm_check_isa(isa, &t))) {
-        return st;
-    }
-    const PM_KT *kt = &t->PM_S;
     for (int64_t r = 0; r < rows; r++) {
-        const PM_T *lr = logp + r * logp_stride, *vr = v + r * v_stride;
-        /* J = I - 1 p^T: every output of the row is shifted by the same <p, v>. */
-        PM_T c = (PM_T)kt->dotexp(lr, vr, cols);
-        kt->shiftscale(vr, out + r * out_stride, cols, (PM_T)0, (PM_T)1, c);
+        const PM_T *ar = a + r * a_stride, *br = b + r * b_stride;
+        PM_T *o = out + r * out_stride;
+        switch (which) {
+        case PM_BWD_SOFTMAX: /* a = p, b = dy */
+            kt->submul(ar, br, o, cols, (PM_T)kt->dot(ar, br, cols));
+            break;
+        case PM_BWD_LOG_SOFTMAX: /* a = logp, b = dy */
+            kt->subexp(ar, br, o, cols, (PM_T)kt->sum(br, cols));
+            break;
+        default: /* PM_JVP_LOG_SOFTMAX, a = logp, b = v */
+            /* J = I - 1 p^T: every output of the row is shifted by the same <p, v>. */
+            kt->shiftscale(br, o, cols, (PM_T)0, (PM_T)1, (PM_T)kt->dotexp(ar, br, cols));
+            break;
+        }
     }
-    return PANMAX_OK;
 }
 
 /* ---- Jacobians -------------------------------------------------------------------------------- */
 
-PANMAX_API int32_t PM_PUB(jacobian)(const PM_T *x, int64_t x_stride, PM_T *jac, int64_t rows,
-                                    int64_t cols, int32_t flags, int32_t isa)
+void PM_FN(pm_jacobian_rows)(const PM_KT *kt, const PM_T *x, int64_t x_stride, PM_T *jac,
+                             int64_t rows, int64_t cols, int log_jac, int from_logits)
 {
-    if (x == NULL || jac == NULL) {
-        return PANMAX_ERR_NULL;
-    }
-    if (rows < 0 || cols < 1) {
-        return PANMAX_ERR_SIZE;
-    }
-    if (x_stride < cols) {
-        return PANMAX_ERR_STRIDE;
-    }
-    pm_region rx, rj;
-    int64_t block, total;
-    if (pm_span(x, rows, cols, x_stride, PM_ES, &rx) ||
-        __builtin_mul_overflow(cols, cols, &block) ||
-        __builtin_mul_overflow(block, rows, &total) || pm_span_n(jac, total, PM_ES, &rj)) {
-        return PANMAX_ERR_SIZE;
-    }
-    if (pm_misaligned(x, sizeof(PM_T)) || pm_misaligned(jac, sizeof(PM_T))) {
-        return PANMAX_ERR_ALIGNMENT;
-    }
-    if (pm_overlap(rj, rx)) {
-        return PANMAX_ERR_OVERLAP;
-    }
-    if ((flags & ~(PANMAX_FLAG_LOG | PANMAX_FLAG_FROM_LOGITS)) != 0) {
-        return PANMAX_ERR_ARGUMENT;
-    }
-    const pm_isa_table *t;
-    int32_t st = pm_check_isa(isa, &t);
-    if (st) {
-        return st;
-    }
-    const PM_KT *kt = &t->PM_S;
     const int64_t n = cols;
-    const int log_jac = (flags & PANMAX_FLAG_LOG) != 0;
-    const int from_logits = (flags & PANMAX_FLAG_FROM_LOGITS) != 0;
     for (int64_t r = 0; r < rows; r++) {
-        PM_T *J = jac + r * block;
+        PM_T *J = jac + r * n * n;
         const PM_T *p = x + r * x_stride;
         if (from_logits) {
             /* p = softmax(logits) lives in the last row of the block until that row is
@@ -597,7 +373,6 @@ PANMAX_API int32_t PM_PUB(jacobian)(const PM_T *x, int64_t x_stride, PM_T *jac, 
             }
         }
     }
-    return PANMAX_OK;
 }
 
 /* OpenBLAS with the LP64 interface takes int dimensions; larger ones take the kernel path. */
@@ -605,41 +380,10 @@ PANMAX_API int32_t PM_PUB(jacobian)(const PM_T *x, int64_t x_stride, PM_T *jac, 
 #define PM_BLAS_PREFIX_f32 s
 #define PM_BLAS_PREFIX_f64 d
 
-PANMAX_API int32_t PM_PUB(jacobian_matmul)(const PM_T *p, int64_t n, const PM_T *v,
-                                           int64_t v_stride, PM_T *out, int64_t out_stride,
-                                           int64_t k, int32_t flags, int32_t isa)
+int32_t PM_FN(pm_jacobian_matmul)(const PM_KT *kt, const PM_T *p, int64_t n, const PM_T *v,
+                                  int64_t v_stride, PM_T *out, int64_t out_stride, int64_t k,
+                                  int log_jac)
 {
-    if (p == NULL || v == NULL || out == NULL) {
-        return PANMAX_ERR_NULL;
-    }
-    if (n < 1 || k < 1) {
-        return PANMAX_ERR_SIZE;
-    }
-    if (v_stride < k || out_stride < k) {
-        return PANMAX_ERR_STRIDE;
-    }
-    pm_region rp, rv, ro;
-    if (pm_span_n(p, n, PM_ES, &rp) || pm_span(v, n, k, v_stride, PM_ES, &rv) ||
-        pm_span(out, n, k, out_stride, PM_ES, &ro)) {
-        return PANMAX_ERR_SIZE;
-    }
-    if (pm_misaligned(p, sizeof(PM_T)) || pm_misaligned(v, sizeof(PM_T)) ||
-        pm_misaligned(out, sizeof(PM_T))) {
-        return PANMAX_ERR_ALIGNMENT;
-    }
-    if (pm_overlap(ro, rp) || pm_overlap(ro, rv)) {
-        return PANMAX_ERR_OVERLAP;
-    }
-    if ((flags & ~PANMAX_FLAG_LOG) != 0) {
-        return PANMAX_ERR_ARGUMENT;
-    }
-    const pm_isa_table *t;
-    int32_t st = pm_check_isa(isa, &t);
-    if (st) {
-        return st;
-    }
-    const PM_KT *kt = &t->PM_S;
-    const int log_jac = (flags & PANMAX_FLAG_LOG) != 0;
     const int blas_ok = n <= INT_MAX && k <= INT_MAX && v_stride <= INT_MAX && out_stride <= INT_MAX;
     /* w = V^T p (k values), plus n ones for the log-softmax rank-1 update. */
     size_t words = (size_t)k + (log_jac ? (size_t)n : 0);
@@ -681,6 +425,10 @@ PANMAX_API int32_t PM_PUB(jacobian_matmul)(const PM_T *p, int64_t n, const PM_T 
     return PANMAX_OK;
 }
 
+#undef PM_BLAS
+#undef PM_BLAS_PREFIX_f32
+#undef PM_BLAS_PREFIX_f64
+
 /* ---- cross-entropy ----------------------------------------------------------------------------- */
 
 /* sum(t * z) over the entries with t != 0, so that 0 * (-inf) counts 0. */
@@ -699,66 +447,12 @@ static double PM_FN(pm_dot_skip0)(const PM_KT *kt, const PM_T *t, const PM_T *z,
     return acc;
 }
 
-PANMAX_API int32_t PM_PUB(cross_entropy)(const PM_T *logits, int64_t x_stride,
-                                         const int64_t *labels, const PM_T *target,
-                                         int64_t target_stride, PM_T *grad, int64_t grad_stride,
-                                         PM_T *loss, int64_t rows, int64_t cols,
-                                         int64_t ignore_index, PM_T label_smoothing,
-                                         int32_t reduction, int32_t isa)
+void PM_FN(pm_cross_entropy_rows)(const PM_KT *kt, const PM_T *logits, int64_t x_stride,
+                                  const int64_t *labels, const PM_T *target, int64_t target_stride,
+                                  PM_T *grad, int64_t grad_stride, PM_T *loss, int64_t rows,
+                                  int64_t cols, int64_t ignore_index, PM_T label_smoothing,
+                                  int32_t reduction, int64_t count)
 {
-    if (logits == NULL || loss == NULL || (labels == NULL && target == NULL)) {
-        return PANMAX_ERR_NULL;
-    }
-    if (rows < 0 || cols < 1) {
-        return PANMAX_ERR_SIZE;
-    }
-    if (x_stride < cols || (target && target_stride < cols) || (grad && grad_stride < cols)) {
-        return PANMAX_ERR_STRIDE;
-    }
-    const int64_t loss_len = reduction == PANMAX_REDUCTION_NONE ? rows : 1;
-    pm_region rx, rl = {0, 0}, rt = {0, 0}, rg = {0, 0}, rloss;
-    if (pm_span(logits, rows, cols, x_stride, PM_ES, &rx) ||
-        (labels && pm_span_n(labels, rows, (int64_t)sizeof(int64_t), &rl)) ||
-        (target && pm_span(target, rows, cols, target_stride, PM_ES, &rt)) ||
-        (grad && pm_span(grad, rows, cols, grad_stride, PM_ES, &rg)) ||
-        pm_span_n(loss, loss_len, PM_ES, &rloss)) {
-        return PANMAX_ERR_SIZE;
-    }
-    if (pm_misaligned(logits, sizeof(PM_T)) || pm_misaligned(loss, sizeof(PM_T)) ||
-        (labels && pm_misaligned(labels, sizeof(int64_t))) ||
-        (target && pm_misaligned(target, sizeof(PM_T))) ||
-        (grad && pm_misaligned(grad, sizeof(PM_T)))) {
-        return PANMAX_ERR_ALIGNMENT;
-    }
-    if ((grad && (pm_bad_overlap(rg, grad_stride, rx, x_stride, 1) || pm_overlap(rg, rl) ||
-                  pm_overlap(rg, rt) || pm_overlap(rg, rloss))) ||
-        pm_overlap(rloss, rx) || pm_overlap(rloss, rl) || pm_overlap(rloss, rt)) {
-        return PANMAX_ERR_OVERLAP;
-    }
-    if ((labels != NULL && target != NULL) || reduction < PANMAX_REDUCTION_NONE ||
-        reduction > PANMAX_REDUCTION_MEAN || !(label_smoothing >= 0 && label_smoothing <= 1)) {
-        return PANMAX_ERR_ARGUMENT;
-    }
-    const pm_isa_table *t;
-    int32_t st = pm_check_isa(isa, &t);
-    if (st) {
-        return st;
-    }
-    int64_t count = rows;
-    if (labels) {
-        count = 0;
-        for (int64_t r = 0; r < rows; r++) {
-            if (labels[r] == ignore_index) {
-                continue;
-            }
-            if (labels[r] < 0 || labels[r] >= cols) {
-                return PANMAX_ERR_ARGUMENT;
-            }
-            count++;
-        }
-    }
-
-    const PM_KT *kt = &t->PM_S;
     const int64_t n = cols;
     const double ls = (double)label_smoothing;
     const double keep = 1.0 - ls;       /* weight of the given target */
@@ -854,17 +548,4 @@ PANMAX_API int32_t PM_PUB(cross_entropy)(const PM_T *logits, int64_t x_stride,
     } else if (reduction == PANMAX_REDUCTION_MEAN) {
         loss[0] = count > 0 ? (PM_T)(total / (double)count) : PM_NAN;
     }
-    return PANMAX_OK;
 }
-
-#undef PM_BLAS
-#undef PM_BLAS_PREFIX_f32
-#undef PM_BLAS_PREFIX_f64
-#undef PM_CAT_
-#undef PM_CAT
-#undef PM_FN
-#undef PM_PUB
-#undef PM_KT
-#undef PM_ES
-#undef PM_INF
-#undef PM_NAN
