@@ -34,8 +34,6 @@
     typedef int (*pm_softmax_small_##S##_fn)(const T *x, T *y, int64_t n, T s);                 \
     /* returns sum(exp((x - m) * s)) without storing. */                                       \
     typedef double (*pm_expsum_##S##_fn)(const T *x, int64_t n, T m, T s);                      \
-    /* y = exp((x - m) * s) * c. y may equal x. */                                             \
-    typedef void (*pm_expscale_##S##_fn)(const T *x, T *y, int64_t n, T m, T s, T c);           \
     /* y = x * c. y may equal x. */                                                            \
     typedef void (*pm_scale_##S##_fn)(const T *x, T *y, int64_t n, T c);                        \
     /* y = (x - m) * s - c  (log-softmax output). y may equal x. */                            \
@@ -65,7 +63,6 @@
         pm_expsum_store_ahead_##S##_fn expsum_store_ahead;                                      \
         pm_softmax_small_##S##_fn softmax_small;                                                \
         pm_expsum_##S##_fn expsum;                                                              \
-        pm_expscale_##S##_fn expscale;                                                          \
         pm_scale_##S##_fn scale;                                                                \
         pm_shiftscale_##S##_fn shiftscale;                                                      \
         pm_sum_##S##_fn sum;                                                                    \

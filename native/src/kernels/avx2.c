@@ -274,20 +274,6 @@ static double pm_expsum_f32__avx2(const float *x, int64_t n, float m, float s)
     return pm_hsum_pd(_mm256_add_pd(acc0, acc1));
 }
 
-static void pm_expscale_f32__avx2(const float *x, float *y, int64_t n, float m, float s, float c)
-{
-    const __m256 vm = _mm256_set1_ps(m), vs = _mm256_set1_ps(s), vc = _mm256_set1_ps(c);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        _mm256_storeu_ps(y + i, _mm256_mul_ps(pm_exp_ps(pm_t_ps(x + i, vm, vs)), vc));
-    }
-    if (i < n) {
-        __m256i mask = pm_mask_ps(n - i);
-        __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, mask), vm), vs);
-        _mm256_maskstore_ps(y + i, mask, _mm256_mul_ps(pm_exp_ps(t), vc));
-    }
-}
-
 static void pm_scale_f32__avx2(const float *x, float *y, int64_t n, float c)
 {
     const __m256 vc = _mm256_set1_ps(c);
@@ -598,17 +584,6 @@ static double pm_expsum_f64__avx2(const double *x, int64_t n, double m, double s
     return pm_hsum_pd(_mm256_add_pd(a0, a1));
 }
 
-static void pm_expscale_f64__avx2(const double *x, double *y, int64_t n, double m, double s, double c)
-{
-    const __m256d vm = _mm256_set1_pd(m), vs = _mm256_set1_pd(s), vc = _mm256_set1_pd(c);
-    for (int64_t i = 0; i < n; i += 4) {
-        int64_t rem = n - i < 4 ? n - i : 4;
-        __m256i mask = pm_mask_pd(rem);
-        __m256d t = _mm256_mul_pd(_mm256_sub_pd(_mm256_maskload_pd(x + i, mask), vm), vs);
-        _mm256_maskstore_pd(y + i, mask, _mm256_mul_pd(pm_exp_pd(t), vc));
-    }
-}
-
 static void pm_scale_f64__avx2(const double *x, double *y, int64_t n, double c)
 {
     const __m256d vc = _mm256_set1_pd(c);
@@ -675,7 +650,6 @@ void pm_fill_table__avx2(pm_isa_table *t)
     t->f32.expsum_store_ahead = pm_expsum_store_ahead_f32__avx2;
     t->f32.softmax_small = pm_softmax_small_f32__avx2;
     t->f32.expsum = pm_expsum_f32__avx2;
-    t->f32.expscale = pm_expscale_f32__avx2;
     t->f32.scale = pm_scale_f32__avx2;
     t->f32.shiftscale = pm_shiftscale_f32__avx2;
     t->f32.sum = pm_sum_f32__avx2;
@@ -688,7 +662,6 @@ void pm_fill_table__avx2(pm_isa_table *t)
     t->f64.rmax = pm_rmax_f64__avx2;
     t->f64.expsum_store = pm_expsum_store_f64__avx2;
     t->f64.expsum = pm_expsum_f64__avx2;
-    t->f64.expscale = pm_expscale_f64__avx2;
     t->f64.scale = pm_scale_f64__avx2;
     t->f64.shiftscale = pm_shiftscale_f64__avx2;
     t->f64.dot = pm_dot_f64__avx2;

@@ -241,16 +241,6 @@ static double pm_expsum_f32__avx512(const float *x, int64_t n, float m, float s)
     return _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
 }
 
-static void pm_expscale_f32__avx512(const float *x, float *y, int64_t n, float m, float s, float c)
-{
-    const __m512 vm = _mm512_set1_ps(m), vs = _mm512_set1_ps(s), vc = _mm512_set1_ps(c);
-    for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 k = pm_m16(n - i);
-        __m512 t = pm_ts_ps(_mm512_maskz_loadu_ps(k, x + i), vm, vs, 1);
-        _mm512_mask_storeu_ps(y + i, k, _mm512_mul_ps(pm_exp_ps(t), vc));
-    }
-}
-
 static void pm_scale_f32__avx512(const float *x, float *y, int64_t n, float c)
 {
     const __m512 vc = _mm512_set1_ps(c);
@@ -465,16 +455,6 @@ static double pm_expsum_f64__avx512(const double *x, int64_t n, double m, double
     return _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
 }
 
-static void pm_expscale_f64__avx512(const double *x, double *y, int64_t n, double m, double s, double c)
-{
-    const __m512d vm = _mm512_set1_pd(m), vs = _mm512_set1_pd(s), vc = _mm512_set1_pd(c);
-    for (int64_t i = 0; i < n; i += 8) {
-        __mmask8 k = pm_m8(n - i);
-        __m512d t = pm_t_pd(_mm512_maskz_loadu_pd(k, x + i), vm, vs);
-        _mm512_mask_storeu_pd(y + i, k, _mm512_mul_pd(pm_exp_pd(t), vc));
-    }
-}
-
 static void pm_scale_f64__avx512(const double *x, double *y, int64_t n, double c)
 {
     const __m512d vc = _mm512_set1_pd(c);
@@ -541,7 +521,6 @@ void pm_fill_table__avx512(pm_isa_table *t)
     t->f32.expsum_store_ahead = pm_expsum_store_ahead_f32__avx512;
     t->f32.softmax_small = pm_softmax_small_f32__avx512;
     t->f32.expsum = pm_expsum_f32__avx512;
-    t->f32.expscale = pm_expscale_f32__avx512;
     t->f32.scale = pm_scale_f32__avx512;
     t->f32.shiftscale = pm_shiftscale_f32__avx512;
     t->f32.sum = pm_sum_f32__avx512;
@@ -554,7 +533,6 @@ void pm_fill_table__avx512(pm_isa_table *t)
     t->f64.rmax = pm_rmax_f64__avx512;
     t->f64.expsum_store = pm_expsum_store_f64__avx512;
     t->f64.expsum = pm_expsum_f64__avx512;
-    t->f64.expscale = pm_expscale_f64__avx512;
     t->f64.scale = pm_scale_f64__avx512;
     t->f64.shiftscale = pm_shiftscale_f64__avx512;
     t->f64.dot = pm_dot_f64__avx512;

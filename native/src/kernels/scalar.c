@@ -68,13 +68,6 @@
         return acc;                                                                            \
     }                                                                                          \
                                                                                                \
-    static void pm_expscale_##S##__scalar(const T *x, T *y, int64_t n, T m, T s, T c)          \
-    {                                                                                          \
-        for (int64_t i = 0; i < n; i++) {                                                      \
-            y[i] = EXP((x[i] - m) * s) * c;                                                    \
-        }                                                                                      \
-    }                                                                                          \
-                                                                                               \
     static void pm_scale_##S##__scalar(const T *x, T *y, int64_t n, T c)                       \
     {                                                                                          \
         for (int64_t i = 0; i < n; i++) {                                                      \
@@ -230,7 +223,6 @@ static void pm_exp_exact_f64__scalar(const double *x, double *y, int64_t n, doub
         (tbl)->rmax = pm_rmax_##S##__scalar;                                                   \
         (tbl)->expsum_store = pm_expsum_store_##S##__scalar;                                   \
         (tbl)->expsum = pm_expsum_##S##__scalar;                                               \
-        (tbl)->expscale = pm_expscale_##S##__scalar;                                           \
         (tbl)->scale = pm_scale_##S##__scalar;                                                 \
         (tbl)->shiftscale = pm_shiftscale_##S##__scalar;                                       \
         (tbl)->sum = pm_sum_##S##__scalar;                                                     \
