@@ -13,6 +13,10 @@
  *     underflow threshold (flush of subnormal results to 0 is allowed), 1 for t = 0, and be
  *     within ~1 ulp relative elsewhere. Clamping must not swallow NaN.
  *
+ * Every slot is tested directly on every ISA against the scalar one (native/tests/test_kernels.c,
+ * which fails to build when a slot here is missing from it), and every slot must be called by a
+ * driver (ctest kernel_slots_used). Slots marked "Optional" may be NULL; no other may.
+ *
  * Naming: pm_<family>_<dtype>__<isa> (double underscore separates what from how).
  */
 #ifndef PANMAX_KERNELS_H
