@@ -26,6 +26,9 @@
  *     together): p = 1/k on the k entries equal to +inf, 0 elsewhere; log-softmax gives
  *     -log(k) there and -inf elsewhere; logsumexp gives +inf.
  *
+ * Underflow is gradual on every ISA: a result below the smallest normal (e.g. softmax([0, -95])[1]
+ * = 5.5e-42 in float) is returned as IEEE arithmetic gives it, a subnormal, never flushed to 0.
+ *
  * ISA. Every compute function takes `isa`: PANMAX_ISA_AUTO uses the active ISA (the best
  * this CPU supports, lowered by the PANMAX_ISA environment variable or panmax_set_isa());
  * a specific value forces that kernel set and fails with PANMAX_ERR_ISA if the CPU or

@@ -9,9 +9,10 @@
  *   - sums are accumulated in double (or in float pairs flushed to double every few vectors),
  *     so a float row of any length keeps its sum within ~1 ulp;
  *   - exp(t) is only ever evaluated for t <= 0 or t = NaN (t = (x - m) * s with m = row max):
- *     it must return NaN for NaN, +0 for t = -inf and for t below the float/double
- *     underflow threshold (flush of subnormal results to 0 is allowed), 1 for t = 0, and be
- *     within ~1 ulp relative elsewhere. Clamping must not swallow NaN.
+ *     it must return NaN for NaN, +0 for t = -inf, 1 for t = 0, and be within ~1 ulp relative
+ *     elsewhere. Underflow is gradual: where exp(t) is below the smallest normal (float t in
+ *     [-103.97, -87.34], double t in [-745.13, -708.40]) the result is the subnormal value, rounded
+ *     once (no flush to 0; +0 only where the value rounds to 0). Clamping must not swallow NaN.
  *
  * Every slot is tested directly on every ISA against the scalar one (native/tests/test_kernels.c,
  * which fails to build when a slot here is missing from it), and every slot must be called by a

@@ -30,13 +30,13 @@
 
 /* ---- error bounds -------------------------------------------------------------------------------
  *
- * softmax, per element with reference p > smallest normal, t = (z - max) / T:
- *     |y - p| <= (SOFTMAX_BOUND + SOFTMAX_T_COEF * |t|) * eps * p
+ * softmax, per element, t = (z - max) / T:
+ *     |y - p| <= (SOFTMAX_BOUND + SOFTMAX_T_COEF * |t|) * eps * p  (+ SUBNORMAL_ULPS grid steps
+ *     below the smallest normal: gradual underflow, no flush)
  *   the |t| term is conditioning, not kernel error: x - max is rounded to the element type
  *   before exp, an absolute error of up to |t| * eps / 2 that exp turns into a relative one
  *   (with a temperature: also 1/T and the product are rounded, 3 * |t| * eps / 2). The constant
- *   covers exp (~1-2 ulp), the store, 1/sum and the final product. Below the smallest normal
- *   the kernels may flush, so there |y - p| <= smallest normal.
+ *   covers exp (~1-2 ulp), the store, 1/sum and the final product.
  * EXACT softmax (T = 1): |y - p| <= EXACT_BOUND * eps * p: the x - max rounding is carried.
  * log-softmax: |y - ref| <= LOG_BOUND * eps * (|t| + H + log(sum) + |ref| + SUM_ULPS): three
  *   roundings of magnitudes |t|, log(sum) and |y|; H = sum_k p_k |t_k| is how far the rounding
@@ -71,6 +71,9 @@
 #define CE_BOUND 8.0L
 #define ACC_COEF 1.0L
 #define SUM_ULPS 1.0L
+/* Results below the smallest normal are as IEEE arithmetic gives them (gradual underflow, never a
+ * flush to 0): within this many steps of the subnormal grid (2^-149, 2^-1074) of the reference. */
+#define SUBNORMAL_ULPS 1.0L
 /* Central differences in long double with step FD_STEP: truncation ~ h^2, rounding ~ 1e-19 / h. */
 #define FD_STEP 1e-5L
 #define FD_TOL 1e-7L
@@ -151,6 +154,12 @@ static long double ratio(long double err, long double scale)
     }
     long double r = err / scale;
     return isnan(r) ? INFINITY : r;
+}
+
+/* The smallest subnormal of the type under test. */
+static long double denorm_min(void)
+{
+    return g_d->f64 ? (long double)DBL_TRUE_MIN : (long double)FLT_TRUE_MIN;
 }
 
 /* ---- dtype-generic API calls --------------------------------------------------------------------- */
@@ -451,10 +460,17 @@ static void cmp_prob(const char *op, const void *y, int64_t off, const long doub
             continue;
         }
         long double err = fabsl(yv - rv);
-        if (rv < g_d->tmin) {
-            VCHECK(err <= g_d->tmin, "%s n=%lld j=%lld: tiny output %Lg want %Lg", op, (long long)n,
-                  (long long)j, yv, rv);
+        if (rv < g_d->tmin && err != 0) {
+            /* gradual underflow: the relative bound on top of SUBNORMAL_ULPS steps of the
+             * subnormal grid (exp rounded there once, then the product with 1/sum once) */
+            long double allow = (bound + tcoef * (fabsl(t[j]) + rr.h) + acc_units(n)) * eps * rv +
+                                SUBNORMAL_ULPS * denorm_min();
+            VCHECK(err <= allow, "%s n=%lld j=%lld: subnormal output %Lg want %Lg (t=%Lg)", op, (long long)n,
+                  (long long)j, yv, rv, t[j]);
             continue;
+        }
+        if (rv < g_d->tmin) {
+            continue; /* exact, e.g. 0 for t = -inf */
         }
         long double raw = err / (eps * rv);
         long double units = raw - tcoef * (fabsl(t[j]) + rr.h) - acc_units(n);
@@ -696,6 +712,62 @@ static void test_softmax_ex_case(int64_t n)
     free(p);
     free(lp);
     free(t);
+}
+
+/* Gradual underflow: softmax([0, -95]) (f32; f64: [0, -720]) has a subnormal second element, and
+ * rows whose entries sweep t across the underflow threshold (f32 [-110, -80], f64 [-760, -700])
+ * at every lane position, main loop and tail, must give each subnormal value, never 0: plain
+ * softmax, EXACT, and with a temperature (T = 2 on doubled inputs: the same t). */
+static void test_underflow(void)
+{
+    char ctx[160];
+    const long double lo = g_d->f64 ? -760 : -110, hi = g_d->f64 ? -700 : -80;
+    const long double probe = g_d->f64 ? -720 : -95;
+    static const int64_t lens[] = {2, 3, 7, 8, 9, 16, 17, 31, 33, 64, 65, 100};
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        const int64_t n = lens[li];
+        void *x = talloc(g_d, n), *x2 = talloc(g_d, n), *y = talloc(g_d, n);
+        long double *z = xmalloc(sizeof(long double) * (size_t)n * 3), *p = z + n, *t = z + 2 * n;
+        /* first the probe row, then the sweep; the steps put every lane in the subnormal range */
+        const long double step = (hi - lo) / 400;
+        for (long double t0 = lo - step; t0 <= hi; t0 += step) {
+            const int is_probe = t0 < lo;
+            for (int64_t j = 0; j < n; j++) {
+                long double v = j == 0 ? 0 : is_probe ? probe : t0 + (long double)(j - 1) * (hi - lo) / 64;
+                tset(g_d, x, j, v);
+                tset(g_d, x2, j, 2 * tget(g_d, x, j));
+                z[j] = tget(g_d, x, j);
+            }
+            ref_row rr = ref_softmax(z, n, 1, p, NULL, t);
+            for (int mode = 0; mode < 3; mode++) {
+                snprintf(ctx, sizeof ctx, "underflow %s %s n=%lld t0=%Lg mode=%d", g_d->name, panmax_isa_name(g_isa),
+                         (long long)n, is_probe ? probe : t0, mode);
+                tu_context = ctx;
+                memset(y, TU_POISON, (size_t)n * g_d->size);
+                int32_t st = mode == 0 ? api_softmax(x, n, y, n, 1, n, g_isa)
+                           : mode == 1 ? api_softmax_ex(x, n, y, n, 1, n, 1, NULL, 0, NULL, 0, PANMAX_FLAG_EXACT, g_isa)
+                                       : api_softmax_ex(x2, n, y, n, 1, n, 2, NULL, 0, NULL, 0, 0, g_isa);
+                CHECK_EQ_INT(st, PANMAX_OK);
+                cmp_prob(mode == 0 ? "softmax underflow" : mode == 1 ? "softmax_ex exact underflow" : "softmax_ex T underflow",
+                         y, 0, p, t, n, rr, mode == 1 ? EXACT_BOUND : SOFTMAX_BOUND,
+                         mode == 1 ? 0 : mode == 0 ? SOFTMAX_T_COEF : SOFTMAX_T_COEF_TEMP);
+                for (int64_t j = 1; j < n; j++) {
+                    /* a reference at least a whole grid step above 0 must not come out as 0 */
+                    VCHECK(!(p[j] >= 1.5L * denorm_min() && tget(g_d, y, j) == 0),
+                           "element %lld flushed to 0 (want %Lg)", (long long)j, p[j]);
+                }
+            }
+            if (is_probe && n == 2) {
+                /* the case from the issue: element 1 is exp(probe) / (1 + exp(probe)) */
+                VCHECK(tget(g_d, y, 1) > 0 && fabsl(tget(g_d, y, 1) - p[1]) <= denorm_min(),
+                       "softmax([0, %Lg])[1] = %Lg, want %Lg", probe, tget(g_d, y, 1), p[1]);
+            }
+        }
+        free(z);
+        gfree(x);
+        gfree(x2);
+        gfree(y);
+    }
 }
 
 /* ---- backward ------------------------------------------------------------------------------------- */
@@ -1719,6 +1791,7 @@ static void run_isa(int32_t isa)
         }
         test_softmax_ex_case(100000);
         test_softmax_ex_case(100000);
+        test_underflow();
         for (size_t i = 0; i < sizeof mid / sizeof mid[0]; i++) {
             for (int which = 0; which < 3; which++) {
                 test_backward_case(mid[i], which);
