@@ -135,7 +135,13 @@ int32_t panmax_logsumexp_f64(const double *x, int64_t x_stride, double *out,
  * mask: optional bytes (nonzero = keep); mask_stride >= cols, or 0 to use one row for all.
  * bias: optional additive bias (e.g. -inf for causal masks); bias_stride >= cols, or 0.
  * flags: PANMAX_FLAG_LOG | PANMAX_FLAG_EXACT, other bits are PANMAX_ERR_ARGUMENT.
- * A fully masked row follows the "empty row" rule above. In place allowed (y == x). */
+ * A fully masked row follows the "empty row" rule above. In place allowed (y == x).
+ * Large temperatures: t = (z - max(z)) / temperature is computed as (z - max) * (1/T) in the element
+ * type, except where z - max overflows it (entries of opposite sign near the type's largest
+ * value): there z and max are first scaled by 2^-64 (double: 2^-512) and the difference is
+ * multiplied by 2^64 / T (2^512 / T), so every finite input and temperature gives softmax(z / T)
+ * ({FLT_MAX, -FLT_MAX} at T = FLT_MAX gives [0.881, 0.119], not [1, 0]). Entries whose z - max does
+ * not overflow keep the bits of the plain formula (whenever 1/T is normal). */
 int32_t panmax_softmax_ex_f32(const float *x, int64_t x_stride, float *y, int64_t y_stride,
                               int64_t rows, int64_t cols, float temperature,
                               const uint8_t *mask, int64_t mask_stride,

@@ -34,8 +34,9 @@
      * fetched while this one is compute-bound). Optional: NULL where an ISA has none. */      \
     typedef double (*pm_expsum_store_ahead_##S##_fn)(const T *x, T *y, int64_t n, T m, T s);    \
     /* y = softmax(x * s) for n <= 16 in registers, results identical to the general path's;    \
-     * returns 0, writing nothing, when the row is not finite (the caller then takes the general \
-     * path). y may equal x. Optional: NULL where an ISA has none. */                           \
+     * returns 0, writing nothing, when the row is not finite or its max m is so large that     \
+     * x - m may overflow (-T_MAX - m overflows; the caller then takes the general path, which  \
+     * handles both). y may equal x. Optional: NULL where an ISA has none. */                    \
     typedef int (*pm_softmax_small_##S##_fn)(const T *x, T *y, int64_t n, T s);                 \
     /* returns sum(exp((x - m) * s)) without storing. */                                       \
     typedef double (*pm_expsum_##S##_fn)(const T *x, int64_t n, T m, T s);                      \

@@ -86,6 +86,48 @@ static int PM_FN(pm_has_nan)(const PM_T *x, int64_t n)
 /* ---- forward row drivers ---------------------------------------------------------------------- */
 
 /*
+ * Temperature overflow. t = (x - m) * s (s = 1/T) is formed in the element type, and with x and m
+ * finite, x - m overflows to -inf when m - x > T_MAX, although (x - m) / T is an ordinary number
+ * for a large enough temperature ({FLT_MAX, -FLT_MAX} at T = FLT_MAX is [0.881, 0.119]). Only a row
+ * whose max m makes -T_MAX - m overflow (m >= ~T_MAX * 2^-24) can hold such an entry, and only
+ * s < 1 makes it matter: with T <= 1 the true t is below -T_MAX as well, and exp(-inf) = 0,
+ * log-softmax -inf, is its correctly rounded value. For a row that has one, this writes
+ * z = x * 2^-P into y, and the caller runs on y with m * 2^-P and s_pre = 2^P / T: z - m 2^-P never
+ * overflows; where x - m does not overflow it is exactly (x - m) * 2^-P (for such rows an x small
+ * enough to scale inexactly is absorbed by m anyway), and s_pre is exactly 2^P * s wherever 1/T is
+ * normal, so those entries keep their bits. s_pre is a division, so it stays accurate where 1/T
+ * would be subnormal (float T > 2^126). Returns 1 when it wrote y.
+ */
+static int PM_FN(pm_prescale_row)(const PM_T *x, PM_T *y, int64_t n, PM_T m, PM_T s)
+{
+    if (!(s < (PM_T)1) || !isinf(-PM_T_MAX - m)) {
+        return 0;
+    }
+    int over = 0;
+    for (int64_t j = 0; j < n; j++) {
+        over |= x[j] > -PM_INF && x[j] - m == -PM_INF;
+    }
+    if (!over) {
+        return 0;
+    }
+    for (int64_t j = 0; j < n; j++) {
+        y[j] = x[j] * PM_PRESCALE;
+    }
+    return 1;
+}
+
+/* (b - m) * s in double, for the blocked form's block factors: for double b - m can overflow as
+ * x - m does (pm_prescale_row); then the prescaled difference, times s_pre. */
+static double PM_FN(pm_block_shift)(PM_T b, PM_T m, PM_T s, PM_T s_pre)
+{
+    double d = (double)b - (double)m;
+    if (isinf(d) && s < (PM_T)1) {
+        return ((double)b * (double)PM_PRESCALE - (double)m * (double)PM_PRESCALE) * (double)s_pre;
+    }
+    return d * (double)s;
+}
+
+/*
  * Blocked softmax for rows far larger than L2 (see PM_BLOCKED_MIN_BYTES): one pass over x that,
  * per L1-sized block, takes the block max b_i and stores e = exp((x - b_i) * s) into y while
  * summing it (the second read of the block hits L1), then one pass over y that scales block i
@@ -97,7 +139,8 @@ static int PM_FN(pm_has_nan)(const PM_T *x, int64_t n)
  * (the max pass went from 26 % to 6 % of the profile). Returns 0 (nothing written) when the
  * per-block bookkeeping cannot be allocated; the caller then runs the three-pass form.
  */
-static int PM_FN(pm_softmax_blocked)(const PM_KT *kt, const PM_T *x, PM_T *y, int64_t n, PM_T s)
+static int PM_FN(pm_softmax_blocked)(const PM_KT *kt, const PM_T *x, PM_T *y, int64_t n, PM_T s,
+                                     PM_T s_pre)
 {
     const int64_t block = PM_BLOCK_BYTES / PM_ES;
     const int64_t nblocks = (n + block - 1) / block;
@@ -135,9 +178,16 @@ static int PM_FN(pm_softmax_blocked)(const PM_KT *kt, const PM_T *x, PM_T *y, in
         } else {
             /* The exp of a block is compute-bound and leaves memory idle: the _ahead kernel
              * fetches the next block meanwhile, so its max pass reads from cache. */
+            const PM_T *xb = x + off;
+            PM_T bms = bm, sb = s;
+            if (PM_FN(pm_prescale_row)(xb, y + off, len, bm, s)) {
+                xb = y + off;
+                bms = bm * PM_PRESCALE;
+                sb = s_pre;
+            }
             bsum[b] = kt->expsum_store_ahead && b + 1 < nblocks
-                          ? kt->expsum_store_ahead(x + off, y + off, len, bm, s)
-                          : kt->expsum_store(x + off, y + off, len, bm, s);
+                          ? kt->expsum_store_ahead(xb, y + off, len, bms, sb)
+                          : kt->expsum_store(xb, y + off, len, bms, sb);
             m = bm > m ? bm : m;
         }
     }
@@ -148,7 +198,7 @@ static int PM_FN(pm_softmax_blocked)(const PM_KT *kt, const PM_T *x, PM_T *y, in
         } else {
             for (int64_t b = 0; b < nblocks; b++) {
                 if (bmax[b] != -PM_INF) {
-                    sum += bsum[b] * exp(((double)bmax[b] - (double)m) * (double)s);
+                    sum += bsum[b] * exp(PM_FN(pm_block_shift)(bmax[b], m, s, s_pre));
                 }
             }
             if (isnan(sum)) {
@@ -162,7 +212,7 @@ static int PM_FN(pm_softmax_blocked)(const PM_KT *kt, const PM_T *x, PM_T *y, in
             if (bmax[b] == -PM_INF) {
                 PM_FN(pm_fill)(y + off, len, (PM_T)0);
             } else {
-                PM_T c = (PM_T)(exp(((double)bmax[b] - (double)m) * (double)s) / sum);
+                PM_T c = (PM_T)(exp(PM_FN(pm_block_shift)(bmax[b], m, s, s_pre)) / sum);
                 kt->scale(y + off, y + off, len, c);
             }
         }
@@ -185,16 +235,24 @@ static int PM_FN(pm_softmax_blocked)(const PM_KT *kt, const PM_T *x, PM_T *y, in
     return 1;
 }
 
-/* Max and sum of exp((x - m) * s) for the log-softmax/logsumexp forward (no store). */
-static enum pm_row_kind PM_FN(pm_max_sum)(const PM_KT *kt, const PM_T *x, int64_t n, PM_T s,
-                                          int exact, PM_T *m_out, double *sum_out, int64_t *k)
+/* Max and sum of exp((x - m) * s) for the log-softmax/logsumexp forward (no store). Where x - m
+ * overflows (pm_prescale_row), *x, the max and *s are replaced by the prescaled row in y, its max
+ * and s_pre; y may be NULL when s >= 1. */
+static enum pm_row_kind PM_FN(pm_max_sum)(const PM_KT *kt, const PM_T **x, PM_T *y, int64_t n,
+                                          PM_T *s, PM_T s_pre, int exact, PM_T *m_out,
+                                          double *sum_out, int64_t *k)
 {
-    PM_T m = kt->rmax(x, n);
-    enum pm_row_kind kind = PM_FN(pm_classify)(x, n, m, k);
+    PM_T m = kt->rmax(*x, n);
+    enum pm_row_kind kind = PM_FN(pm_classify)(*x, n, m, k);
     if (kind != PM_ROW_FINITE) {
         return kind;
     }
-    double sum = exact ? kt->expsum_exact(x, n, m, s) : kt->expsum(x, n, m, s);
+    if (y && PM_FN(pm_prescale_row)(*x, y, n, m, *s)) {
+        *x = y;
+        m *= PM_PRESCALE;
+        *s = s_pre;
+    }
+    double sum = exact ? kt->expsum_exact(*x, n, m, *s) : kt->expsum(*x, n, m, *s);
     if (isnan(sum)) {
         return PM_ROW_NAN;
     }
@@ -203,32 +261,40 @@ static enum pm_row_kind PM_FN(pm_max_sum)(const PM_KT *kt, const PM_T *x, int64_
     return PM_ROW_FINITE;
 }
 
-/* y = softmax(x * s) for one row (the shift by the max makes this softmax(z / T)). */
+/* y = softmax(x * s) for one row (the shift by the max makes this softmax(z / T)); s_pre =
+ * 2^P / T for the rows where x - m overflows (pm_prescale_row). */
 static void PM_FN(pm_softmax_row)(const PM_KT *kt, const PM_T *x, PM_T *y, int64_t n, PM_T s,
-                                  int exact)
+                                  PM_T s_pre, int exact)
 {
     PM_T m;
     double sum;
     int64_t k;
     enum pm_row_kind kind;
     if (exact) {
-        kind = PM_FN(pm_max_sum)(kt, x, n, s, 1, &m, &sum, &k);
+        const PM_T *src = x;
+        kind = PM_FN(pm_max_sum)(kt, &src, y, n, &s, s_pre, 1, &m, &sum, &k);
         if (kind == PM_ROW_FINITE) {
-            kt->exp_exact(x, y, n, m, s, log(sum));
+            kt->exp_exact(src, y, n, m, s, log(sum));
             return;
         }
     } else {
         if (n <= 16 && kt->softmax_small && kt->softmax_small(x, y, n, s)) {
             return; /* short rows in registers, one call instead of three */
         }
-        if (n * PM_ES > PM_BLOCKED_MIN_BYTES && PM_FN(pm_softmax_blocked)(kt, x, y, n, s)) {
+        if (n * PM_ES > PM_BLOCKED_MIN_BYTES && PM_FN(pm_softmax_blocked)(kt, x, y, n, s, s_pre)) {
             return;
         }
         /* Three passes: max, exp+store+sum, scale. */
         m = kt->rmax(x, n);
         kind = PM_FN(pm_classify)(x, n, m, &k);
         if (kind == PM_ROW_FINITE) {
-            sum = kt->expsum_store(x, y, n, m, s);
+            const PM_T *src = x;
+            if (PM_FN(pm_prescale_row)(x, y, n, m, s)) {
+                src = y;
+                m *= PM_PRESCALE;
+                s = s_pre;
+            }
+            sum = kt->expsum_store(src, y, n, m, s);
             if (isnan(sum)) {
                 PM_FN(pm_fill)(y, n, PM_NAN);
             } else {
@@ -242,14 +308,15 @@ static void PM_FN(pm_softmax_row)(const PM_KT *kt, const PM_T *x, PM_T *y, int64
 
 /* y = log_softmax(x * s) = (x - m) * s - log(sum). */
 static void PM_FN(pm_log_softmax_row)(const PM_KT *kt, const PM_T *x, PM_T *y, int64_t n,
-                                      PM_T s, int exact)
+                                      PM_T s, PM_T s_pre, int exact)
 {
     PM_T m;
     double sum;
     int64_t k;
-    enum pm_row_kind kind = PM_FN(pm_max_sum)(kt, x, n, s, exact, &m, &sum, &k);
+    const PM_T *src = x;
+    enum pm_row_kind kind = PM_FN(pm_max_sum)(kt, &src, y, n, &s, s_pre, exact, &m, &sum, &k);
     if (kind == PM_ROW_FINITE) {
-        kt->shiftscale(x, y, n, m, s, (PM_T)log(sum));
+        kt->shiftscale(src, y, n, m, s, (PM_T)log(sum));
         return;
     }
     PM_FN(pm_special_row)(kind, x, y, n, k, 1);
@@ -260,7 +327,8 @@ static PM_T PM_FN(pm_logsumexp_row)(const PM_KT *kt, const PM_T *x, int64_t n)
     PM_T m;
     double sum;
     int64_t k;
-    switch (PM_FN(pm_max_sum)(kt, x, n, (PM_T)1, 0, &m, &sum, &k)) {
+    PM_T s = 1; /* s >= 1: no prescaled row, no y needed */
+    switch (PM_FN(pm_max_sum)(kt, &x, NULL, n, &s, PM_PRESCALE_INV, 0, &m, &sum, &k)) {
     case PM_ROW_FINITE:
         return (PM_T)((double)m + log(sum));
     case PM_ROW_NAN:
@@ -281,6 +349,7 @@ void PM_FN(pm_softmax_rows)(const PM_KT *kt, const PM_T *x, int64_t x_stride, PM
                             int64_t bias_stride, int log_out, int exact)
 {
     const PM_T s = (PM_T)1 / temperature;
+    const PM_T s_pre = PM_PRESCALE_INV / temperature; /* for the rows where x - m overflows */
     for (int64_t r = 0; r < rows; r++) {
         const PM_T *xr = x + r * x_stride;
         PM_T *yr = y + r * y_stride;
@@ -306,9 +375,9 @@ void PM_FN(pm_softmax_rows)(const PM_KT *kt, const PM_T *x, int64_t x_stride, PM
             src = yr;
         }
         if (log_out) {
-            PM_FN(pm_log_softmax_row)(kt, src, yr, cols, s, exact);
+            PM_FN(pm_log_softmax_row)(kt, src, yr, cols, s, s_pre, exact);
         } else {
-            PM_FN(pm_softmax_row)(kt, src, yr, cols, s, exact);
+            PM_FN(pm_softmax_row)(kt, src, yr, cols, s, s_pre, exact);
         }
     }
 }
@@ -358,7 +427,7 @@ void PM_FN(pm_jacobian_rows)(const PM_KT *kt, const PM_T *x, int64_t x_stride, P
             /* p = softmax(logits) lives in the last row of the block until that row is
              * overwritten last, in place. */
             PM_T *last = J + (n - 1) * n;
-            PM_FN(pm_softmax_row)(kt, p, last, n, (PM_T)1, 0);
+            PM_FN(pm_softmax_row)(kt, p, last, n, (PM_T)1, PM_PRESCALE_INV, 0);
             p = last;
         }
         for (int64_t i = 0; i < n; i++) {

@@ -487,6 +487,13 @@ static void cmp_logprob(const char *op, const void *y, int64_t off, const long d
     const long double eps = g_d->eps;
     for (int64_t j = 0; j < n; j++) {
         long double yv = tget(g_d, y, off + j), rv = lp[j];
+        if (rr.kind == 0 && isfinite(rv) && isinf(tround(g_d, rv))) {
+            /* beyond the type's range (a large temperature can put it there): -inf, or the
+             * largest finite value where the reference lies just past it */
+            VCHECK(yv == tround(g_d, rv) || fabsl(yv) == g_d->tmax, "%s n=%lld j=%lld: got %Lg want %Lg (out of range)",
+                   op, (long long)n, (long long)j, yv, rv);
+            continue;
+        }
         if (rr.kind != 0 || isinf(rv)) {
             long double tol = isfinite(rv) ? eps * fabsl(rv) : 0; /* -log(k) is rounded once */
             VCHECK(tu_same(yv, rv) || fabsl(yv - rv) <= tol, "%s n=%lld j=%lld special: got %Lg want %Lg",
@@ -767,6 +774,109 @@ static void test_underflow(void)
         gfree(x);
         gfree(x2);
         gfree(y);
+    }
+}
+
+/* Temperature overflow: with a large temperature, (x - max) / T is an ordinary number even where
+ * x - max overflows the element type ({T_MAX, -T_MAX} at T = T_MAX is [0.881, 0.119]). The cases of
+ * the issue, then rows of huge entries at large temperatures, every flag combination, in place
+ * too, and one row long enough for the blocked form. */
+static void check_ex_row(const void *x, int64_t n, long double temp, int32_t flags, int inplace, const char *op)
+{
+    void *y = talloc(g_d, n), *xi = inplace ? talloc(g_d, n) : NULL;
+    long double *z = xmalloc(sizeof(long double) * (size_t)n * 4), *p = z + n, *lp = z + 2 * n, *t = z + 3 * n;
+    get_row(x, 0, n, z);
+    ref_row rr = ref_softmax(z, n, 1.0L / tround(g_d, temp), p, lp, t);
+    const void *src = x;
+    void *dst = y;
+    if (inplace) {
+        copy_buf(xi, x, n);
+        src = dst = xi;
+    }
+    CHECK_EQ_INT(api_softmax_ex(src, n, dst, n, 1, n, temp, NULL, 0, NULL, 0, flags, g_isa), PANMAX_OK);
+    if (flags & PANMAX_FLAG_LOG) {
+        cmp_logprob(op, dst, 0, lp, t, n, rr, LOG_BOUND * 2);
+    } else if (flags & PANMAX_FLAG_EXACT) {
+        cmp_prob(op, dst, 0, p, t, n, rr, EXACT_BOUND, SOFTMAX_T_COEF);
+    } else {
+        cmp_prob(op, dst, 0, p, t, n, rr, SOFTMAX_BOUND, SOFTMAX_T_COEF_TEMP);
+    }
+    free(z);
+    gfree(y);
+    if (xi) {
+        gfree(xi);
+    }
+}
+
+static void test_temperature_overflow(void)
+{
+    char ctx[160];
+    const long double tmax = g_d->tmax;
+    static const char *const ops[] = {"softmax_ex T overflow", "softmax_ex log T overflow",
+                                      "softmax_ex exact T overflow", "softmax_ex log|exact T overflow"};
+    /* the issue's cases: {T_MAX, -T_MAX} at T = T_MAX (t = -2), and f32 log-softmax at T = 1e10 */
+    void *x = talloc(g_d, 2);
+    tset(g_d, x, 0, tmax);
+    tset(g_d, x, 1, -tmax);
+    for (int32_t flags = 0; flags < 4; flags++) {
+        snprintf(ctx, sizeof ctx, "temperature overflow %s %s {max, -max} flags=%d", g_d->name, panmax_isa_name(g_isa),
+                 flags);
+        tu_context = ctx;
+        void *y = talloc(g_d, 2);
+        CHECK_EQ_INT(api_softmax_ex(x, 2, y, 2, 1, 2, tmax, NULL, 0, NULL, 0, flags, g_isa), PANMAX_OK);
+        long double e2 = expl(-2.0L), want0 = 1 / (1 + e2), want1 = e2 / (1 + e2);
+        if (flags & PANMAX_FLAG_LOG) {
+            want0 = logl(want0);
+            want1 = logl(want1);
+        }
+        VCHECK(fabsl(tget(g_d, y, 0) - want0) <= 8 * g_d->eps * fabsl(want0) &&
+                   fabsl(tget(g_d, y, 1) - want1) <= 8 * g_d->eps * fabsl(want1),
+               "got [%Lg, %Lg], want [%Lg, %Lg]", tget(g_d, y, 0), tget(g_d, y, 1), want0, want1);
+        if (!g_d->f64) {
+            CHECK_EQ_INT(api_softmax_ex(x, 2, y, 2, 1, 2, 1e10L, NULL, 0, NULL, 0, flags | PANMAX_FLAG_LOG, g_isa),
+                         PANMAX_OK);
+            long double want = -2.0L * tmax / (long double)1e10f; /* -6.8e28 */
+            VCHECK(fabsl(tget(g_d, y, 1) - want) <= 4 * g_d->eps * fabsl(want), "log-softmax at T = 1e10: %Lg, want %Lg",
+                   tget(g_d, y, 1), want);
+        }
+        gfree(y);
+    }
+    gfree(x);
+    /* random rows of huge entries */
+    const long double temps[] = {1.5L, 1e3L, 1e20L, tmax * 0x1p-30L, tmax / 3, tmax};
+    static const int64_t lens[] = {1, 2, 3, 7, 8, 9, 16, 17, 33, 100, 1000};
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        const int64_t n = lens[li];
+        void *row = talloc(g_d, n);
+        for (size_t ti = 0; ti < sizeof temps / sizeof temps[0]; ti++) {
+            for (int32_t flags = 0; flags < 4; flags++) {
+                for (int64_t j = 0; j < n; j++) {
+                    uint64_t u = tu_next() % 10;
+                    long double v = u == 0 ? -INFINITY : u < 4 ? tu_range(-10, 10) : tu_range(-1, 1) * tmax;
+                    tset(g_d, row, j, v);
+                }
+                tset(g_d, row, tu_below(n), tmax * tu_range(0.5, 1)); /* a huge max */
+                snprintf(ctx, sizeof ctx, "temperature overflow %s %s n=%lld T=%Lg flags=%d", g_d->name,
+                         panmax_isa_name(g_isa), (long long)n, temps[ti], flags);
+                tu_context = ctx;
+                check_ex_row(row, n, temps[ti], flags, (int)tu_below(2), ops[flags]);
+            }
+        }
+        gfree(row);
+    }
+    if (!g_memcheck) {
+        /* the blocked form (rows over 8 MiB): per-block prescaling and, for double, block factors */
+        const int64_t n = g_d->f64 ? 1048577 : 2097153;
+        void *row = talloc(g_d, n);
+        for (int64_t j = 0; j < n; j++) {
+            tset(g_d, row, j, tu_below(3) == 0 ? tu_range(-10, 10) : tu_range(-1, 1) * tmax);
+        }
+        snprintf(ctx, sizeof ctx, "temperature overflow %s %s blocked n=%lld", g_d->name, panmax_isa_name(g_isa),
+                 (long long)n);
+        tu_context = ctx;
+        check_ex_row(row, n, tmax / 4, 0, 0, ops[0]);
+        check_ex_row(row, n, tmax / 4, 0, 1, ops[0]);
+        gfree(row);
     }
 }
 
@@ -1792,6 +1902,7 @@ static void run_isa(int32_t isa)
         test_softmax_ex_case(100000);
         test_softmax_ex_case(100000);
         test_underflow();
+        test_temperature_overflow();
         for (size_t i = 0; i < sizeof mid / sizeof mid[0]; i++) {
             for (int which = 0; which < 3; which++) {
                 test_backward_case(mid[i], which);

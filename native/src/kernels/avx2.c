@@ -27,6 +27,7 @@
  * is widened to double and accumulated there, so a float row of any length keeps its sum within ~1 ulp.
  */
 #include <immintrin.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -289,7 +290,7 @@ static int pm_softmax_small_f32__avx2(const float *x, float *y, int64_t n, float
     h = _mm_max_ps(h, _mm_movehl_ps(h, h));
     h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
     const float m = _mm_cvtss_f32(h);
-    if (!(m > -INFINITY && m < INFINITY)) { /* NaN, +inf or all -inf */
+    if (!(m > -INFINITY && -FLT_MAX - m > -INFINITY)) { /* NaN, +inf, all -inf, or x - m may overflow */
         return 0;
     }
     const __m256 vm = _mm256_set1_ps(m);

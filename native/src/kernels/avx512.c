@@ -23,6 +23,7 @@
 #else
 #include <immintrin.h>
 #endif
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -252,7 +253,7 @@ static int pm_softmax_small_f32__avx512(const float *x, float *y, int64_t n, flo
     const __mmask16 k = pm_m16(n);
     const __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), k, x);
     const float m = _mm512_reduce_max_ps(v);
-    if (!(m > -INFINITY && m < INFINITY)) { /* NaN, +inf or all -inf */
+    if (!(m > -INFINITY && -FLT_MAX - m > -INFINITY)) { /* NaN, +inf, all -inf, or x - m may overflow */
         return 0;
     }
     __m512 t = _mm512_sub_ps(v, _mm512_set1_ps(m));
