@@ -81,7 +81,8 @@ enum panmax_flags {
 enum panmax_reduction {
     PANMAX_REDUCTION_NONE = 0, /* loss[r] per row (ignored rows: 0) */
     PANMAX_REDUCTION_SUM = 1,  /* loss[0] = sum over rows */
-    PANMAX_REDUCTION_MEAN = 2  /* loss[0] = sum / number of rows not ignored (NaN if none) */
+    PANMAX_REDUCTION_MEAN = 2  /* loss[0] = sum / number of rows not ignored (NaN if none);
+                                * with class weights: sum / sum of w[label] (see cross_entropy_ex) */
 };
 
 /* ---- library information -------------------------------------------------------------- */
@@ -246,6 +247,30 @@ int32_t panmax_cross_entropy_f64(const double *logits, int64_t x_stride,
                                  double *loss, int64_t rows, int64_t cols,
                                  int64_t ignore_index, double label_smoothing,
                                  int32_t reduction, int32_t isa);
+
+/* panmax_cross_entropy_* with optional per-class weights `weight` (cols values, each finite and
+ * >= 0, else PANMAX_ERR_ARGUMENT; NULL = all 1, identical to panmax_cross_entropy_*, which is this
+ * function with weight NULL). The semantics are PyTorch's cross_entropy(weight=...):
+ *   effective targets u_j = w_j * t'_j, t' the smoothed one-hot or soft target as above;
+ *   per-row loss = sum_j u_j * (logsumexp(z) - z_j) (hard label, no smoothing: w_y * (lse - z_y));
+ *   gradient = softmax(z) * sum_j u_j - u, then the reduction's scale;
+ *   non-finite rows follow the rules above with u in place of t.
+ * MEAN with class labels divides the loss and every gradient by W = the sum of w[label] over the
+ *   rows not ignored (with label smoothing too, as PyTorch does); W == 0 (every counted label
+ *   weighs 0, every row ignored, or rows == 0) gives loss[0] = NaN and a NaN gradient on the
+ *   counted rows, as PyTorch's 0/0 does (ignored rows keep gradient 0).
+ * MEAN with soft targets divides by rows (PyTorch's rule for probability targets).
+ * weight must not overlap grad or loss. */
+int32_t panmax_cross_entropy_ex_f32(const float *logits, int64_t x_stride, const int64_t *labels,
+                                    const float *target, int64_t target_stride, const float *weight,
+                                    float *grad, int64_t grad_stride, float *loss, int64_t rows,
+                                    int64_t cols, int64_t ignore_index, float label_smoothing,
+                                    int32_t reduction, int32_t isa);
+int32_t panmax_cross_entropy_ex_f64(const double *logits, int64_t x_stride, const int64_t *labels,
+                                    const double *target, int64_t target_stride, const double *weight,
+                                    double *grad, int64_t grad_stride, double *loss, int64_t rows,
+                                    int64_t cols, int64_t ignore_index, double label_smoothing,
+                                    int32_t reduction, int32_t isa);
 
 #ifdef __cplusplus
 }

@@ -286,12 +286,42 @@ PANMAX_API int32_t PM_PUB(jacobian_matmul)(const PM_T *p, int64_t n, const PM_T 
 
 /* ---- cross-entropy ----------------------------------------------------------------------------- */
 
-PANMAX_API int32_t PM_PUB(cross_entropy)(const PM_T *logits, int64_t x_stride,
-                                         const int64_t *labels, const PM_T *target,
-                                         int64_t target_stride, PM_T *grad, int64_t grad_stride,
-                                         PM_T *loss, int64_t rows, int64_t cols,
-                                         int64_t ignore_index, PM_T label_smoothing,
-                                         int32_t reduction, int32_t isa)
+/*
+ * The labels check (step 9): every label in range or ignore_index, and the MEAN denominator in the
+ * same pass: the number of counted rows, or with class weights the sum of their w[label]. Soft
+ * targets: rows.
+ */
+static int32_t PM_FN(pm_check_labels)(const int64_t *labels, const PM_T *weight, int64_t rows,
+                                      int64_t cols, int64_t ignore_index, double *denom)
+{
+    if (labels == NULL) {
+        *denom = (double)rows;
+        return PANMAX_OK;
+    }
+    int64_t count = 0;
+    double wsum = 0.0;
+    for (int64_t r = 0; r < rows; r++) {
+        if (labels[r] == ignore_index) {
+            continue;
+        }
+        if (labels[r] < 0 || labels[r] >= cols) {
+            return PANMAX_ERR_ARGUMENT;
+        }
+        count++;
+        if (weight) {
+            wsum += (double)weight[labels[r]];
+        }
+    }
+    *denom = weight ? wsum : (double)count;
+    return PANMAX_OK;
+}
+
+PANMAX_API int32_t PM_PUB(cross_entropy_ex)(const PM_T *logits, int64_t x_stride,
+                                            const int64_t *labels, const PM_T *target,
+                                            int64_t target_stride, const PM_T *weight, PM_T *grad,
+                                            int64_t grad_stride, PM_T *loss, int64_t rows,
+                                            int64_t cols, int64_t ignore_index,
+                                            PM_T label_smoothing, int32_t reduction, int32_t isa)
 {
     if (logits == NULL || loss == NULL || (labels == NULL && target == NULL)) {
         return PANMAX_ERR_NULL;
@@ -303,10 +333,11 @@ PANMAX_API int32_t PM_PUB(cross_entropy)(const PM_T *logits, int64_t x_stride,
         return PANMAX_ERR_STRIDE;
     }
     const int64_t loss_len = reduction == PANMAX_REDUCTION_NONE ? rows : 1;
-    pm_region rx, rl = {0, 0}, rt = {0, 0}, rg = {0, 0}, rloss;
+    pm_region rx, rl = {0, 0}, rt = {0, 0}, rw = {0, 0}, rg = {0, 0}, rloss;
     if (pm_span(logits, rows, cols, x_stride, PM_ES, &rx) ||
         (labels && pm_span_n(labels, rows, (int64_t)sizeof(int64_t), &rl)) ||
         (target && pm_span(target, rows, cols, target_stride, PM_ES, &rt)) ||
+        (weight && pm_span_n(weight, cols, PM_ES, &rw)) ||
         (grad && pm_span(grad, rows, cols, grad_stride, PM_ES, &rg)) ||
         pm_span_n(loss, loss_len, PM_ES, &rloss)) {
         return PANMAX_ERR_SIZE;
@@ -314,39 +345,48 @@ PANMAX_API int32_t PM_PUB(cross_entropy)(const PM_T *logits, int64_t x_stride,
     if (pm_misaligned(logits, sizeof(PM_T)) || pm_misaligned(loss, sizeof(PM_T)) ||
         (labels && pm_misaligned(labels, sizeof(int64_t))) ||
         (target && pm_misaligned(target, sizeof(PM_T))) ||
+        (weight && pm_misaligned(weight, sizeof(PM_T))) ||
         (grad && pm_misaligned(grad, sizeof(PM_T)))) {
         return PANMAX_ERR_ALIGNMENT;
     }
     if ((grad && (pm_bad_overlap(rg, grad_stride, rx, x_stride, 1) || pm_overlap(rg, rl) ||
-                  pm_overlap(rg, rt) || pm_overlap(rg, rloss))) ||
-        pm_overlap(rloss, rx) || pm_overlap(rloss, rl) || pm_overlap(rloss, rt)) {
+                  pm_overlap(rg, rt) || pm_overlap(rg, rw) || pm_overlap(rg, rloss))) ||
+        pm_overlap(rloss, rx) || pm_overlap(rloss, rl) || pm_overlap(rloss, rt) ||
+        pm_overlap(rloss, rw)) {
         return PANMAX_ERR_OVERLAP;
     }
     if ((labels != NULL && target != NULL) || reduction < PANMAX_REDUCTION_NONE ||
         reduction > PANMAX_REDUCTION_MEAN || !(label_smoothing >= 0 && label_smoothing <= 1)) {
         return PANMAX_ERR_ARGUMENT;
     }
+    for (int64_t j = 0; weight && j < cols; j++) {
+        if (!(isfinite(weight[j]) && weight[j] >= 0)) {
+            return PANMAX_ERR_ARGUMENT;
+        }
+    }
     const pm_isa_table *t;
     int32_t st = pm_check_isa(isa, &t);
     if (st) {
         return st;
     }
-    int64_t count = rows;
-    if (labels) {
-        count = 0;
-        for (int64_t r = 0; r < rows; r++) {
-            if (labels[r] == ignore_index) {
-                continue;
-            }
-            if (labels[r] < 0 || labels[r] >= cols) {
-                return PANMAX_ERR_ARGUMENT;
-            }
-            count++;
-        }
+    double denom;
+    if ((st = PM_FN(pm_check_labels)(labels, weight, rows, cols, ignore_index, &denom))) {
+        return st;
     }
-
-    PM_FN(pm_cross_entropy_rows)(&t->PM_S, logits, x_stride, labels, target, target_stride, grad,
-                                 grad_stride, loss, rows, cols, ignore_index, label_smoothing,
-                                 reduction, count);
+    PM_FN(pm_cross_entropy_rows)(&t->PM_S, logits, x_stride, labels, target, target_stride, weight,
+                                 grad, grad_stride, loss, rows, cols, ignore_index, label_smoothing,
+                                 reduction, denom);
     return PANMAX_OK;
+}
+
+PANMAX_API int32_t PM_PUB(cross_entropy)(const PM_T *logits, int64_t x_stride,
+                                         const int64_t *labels, const PM_T *target,
+                                         int64_t target_stride, PM_T *grad, int64_t grad_stride,
+                                         PM_T *loss, int64_t rows, int64_t cols,
+                                         int64_t ignore_index, PM_T label_smoothing,
+                                         int32_t reduction, int32_t isa)
+{
+    return PM_PUB(cross_entropy_ex)(logits, x_stride, labels, target, target_stride, NULL, grad,
+                                    grad_stride, loss, rows, cols, ignore_index, label_smoothing,
+                                    reduction, isa);
 }

@@ -56,6 +56,12 @@
     typedef void (*pm_subexp_##S##_fn)(const T *a, const T *dy, T *dx, int64_t n, T c);         \
     /* out = e * a - t * b - c  (cross-entropy gradient with soft targets). out may equal e. */ \
     typedef void (*pm_axpbyc_##S##_fn)(const T *e, const T *t, T *out, int64_t n, T a, T b, T c); \
+    /* returns sum(a * b * c) in double (weighted soft-target cross-entropy). */                \
+    typedef double (*pm_dot3_##S##_fn)(const T *a, const T *b, const T *c, int64_t n);          \
+    /* out = e * a - w * (t * b + c)  (weighted soft-target cross-entropy gradient). out may   \
+     * equal e. */                                                                              \
+    typedef void (*pm_waxpbyc_##S##_fn)(const T *e, const T *w, const T *t, T *out, int64_t n,  \
+                                        T a, T b, T c);                                         \
     /* EXACT mode, part 1: sum(exp((x - m) * s)) where x - m is carried as an unevaluated     \
      * pair (TwoSum) so its rounding does not reach exp. */                                    \
     typedef double (*pm_expsum_exact_##S##_fn)(const T *x, int64_t n, T m, T s);                \
@@ -77,6 +83,8 @@
         pm_submul_##S##_fn submul;                                                              \
         pm_subexp_##S##_fn subexp;                                                              \
         pm_axpbyc_##S##_fn axpbyc;                                                              \
+        pm_dot3_##S##_fn dot3;                                                                  \
+        pm_waxpbyc_##S##_fn waxpbyc;                                                            \
         pm_expsum_exact_##S##_fn expsum_exact;                                                  \
         pm_exp_exact_##S##_fn exp_exact;                                                        \
     } pm_kernels_##S;

@@ -52,12 +52,14 @@
     int32_t pm_jacobian_matmul_##S(const pm_kernels_##S *kt, const T *p, int64_t n, const T *v, \
                                    int64_t v_stride, T *out, int64_t out_stride, int64_t k,     \
                                    int log_jac);                                                \
-    /* count: the MEAN denominator the entry point computed while checking the labels. */      \
+    /* weight: NULL or cols class weights; denom: the MEAN denominator the entry point computed \
+     * while checking the labels (counted rows, their weight sum, or rows for soft targets). */  \
     void pm_cross_entropy_rows_##S(const pm_kernels_##S *kt, const T *logits, int64_t x_stride, \
                                    const int64_t *labels, const T *target,                      \
-                                   int64_t target_stride, T *grad, int64_t grad_stride,         \
-                                   T *loss, int64_t rows, int64_t cols, int64_t ignore_index,   \
-                                   T label_smoothing, int32_t reduction, int64_t count);
+                                   int64_t target_stride, const T *weight, T *grad,             \
+                                   int64_t grad_stride, T *loss, int64_t rows, int64_t cols,    \
+                                   int64_t ignore_index, T label_smoothing, int32_t reduction,  \
+                                   double denom);
 
 enum pm_backward_kind {
     PM_BWD_SOFTMAX = 0,     /* dx = p * (dy - <p, dy>) */

@@ -516,18 +516,48 @@ static double PM_FN(pm_dot_skip0)(const PM_KT *kt, const PM_T *t, const PM_T *z,
     return acc;
 }
 
+/* sum(w * t * z) over the entries with w * t != 0, likewise. */
+static double PM_FN(pm_dot3_skip0)(const PM_KT *kt, const PM_T *w, const PM_T *t, const PM_T *z,
+                                   int64_t n)
+{
+    double d = kt->dot3(w, t, z, n);
+    if (!isnan(d)) {
+        return d;
+    }
+    double acc = 0.0;
+    for (int64_t j = 0; j < n; j++) {
+        if ((double)w[j] * (double)t[j] != 0) {
+            acc += (double)w[j] * (double)t[j] * (double)z[j];
+        }
+    }
+    return acc;
+}
+
+/*
+ * Per row, with u the effective targets (panmax.h: t' = keep * one-hot or target + spread, times
+ * the class weights when there are any) and lse = logsumexp(z):
+ *   loss = sum(u) * lse - sum(u * z),  grad = (softmax(z) * sum(u) - u) * gscale,
+ * sum(u) and sum(u * z) taken first (grad may be the logits), then e = exp(z - max) goes into grad
+ * and one more kernel call turns it into the gradient. Without weights this is the code that
+ * panmax_cross_entropy_* always ran, operation for operation.
+ */
 void PM_FN(pm_cross_entropy_rows)(const PM_KT *kt, const PM_T *logits, int64_t x_stride,
                                   const int64_t *labels, const PM_T *target, int64_t target_stride,
-                                  PM_T *grad, int64_t grad_stride, PM_T *loss, int64_t rows,
-                                  int64_t cols, int64_t ignore_index, PM_T label_smoothing,
-                                  int32_t reduction, int64_t count)
+                                  const PM_T *weight, PM_T *grad, int64_t grad_stride, PM_T *loss,
+                                  int64_t rows, int64_t cols, int64_t ignore_index,
+                                  PM_T label_smoothing, int32_t reduction, double denom)
 {
     const int64_t n = cols;
     const double ls = (double)label_smoothing;
     const double keep = 1.0 - ls;       /* weight of the given target */
     const double spread = ls / (double)n; /* what smoothing adds to every class */
-    /* MEAN divides every gradient by the number of counted rows. */
-    const double gscale = reduction == PANMAX_REDUCTION_MEAN && count > 0 ? 1.0 / (double)count : 1.0;
+    /* MEAN divides every gradient by the count of counted rows (or their weight sum). A zero
+     * weight sum over counted rows is PyTorch's 0/0: NaN. */
+    const double gscale = reduction != PANMAX_REDUCTION_MEAN ? 1.0
+                        : denom > 0                          ? 1.0 / denom
+                        : weight                             ? NAN
+                                                             : 1.0;
+    const double wsum = weight && ls > 0 ? kt->sum(weight, n) : 0.0; /* sum of all class weights */
     double total = 0.0;
 
     for (int64_t r = 0; r < rows; r++) {
@@ -546,8 +576,9 @@ void PM_FN(pm_cross_entropy_rows)(const PM_KT *kt, const PM_T *logits, int64_t x
 
         /* Everything read from z happens before g (possibly == z) is written. */
         const int64_t y = labels ? labels[r] : -1;
-        double t_sum, tz_sum; /* sum(t), sum(t * z) of the smoothed target */
-        {
+        const double wy = weight && labels ? (double)weight[y] : 1.0;
+        double t_sum, tz_sum; /* sum(u), sum(u * z) */
+        if (!weight) {
             double sz = ls > 0 ? kt->sum(z, n) : 0.0;
             double given_tz, given_t;
             if (labels) {
@@ -559,6 +590,18 @@ void PM_FN(pm_cross_entropy_rows)(const PM_KT *kt, const PM_T *logits, int64_t x
             }
             t_sum = keep * given_t + ls;
             tz_sum = (keep != 0 ? keep * given_tz : 0.0) + (ls > 0 ? spread * sz : 0.0);
+        } else {
+            double wz = ls > 0 ? PM_FN(pm_dot_skip0)(kt, weight, z, n) : 0.0;
+            double given_tz, given_t;
+            if (labels) {
+                given_t = wy;
+                given_tz = keep * wy != 0 ? wy * (double)z[y] : 0.0;
+            } else {
+                given_t = kt->dot(weight, tr, n);
+                given_tz = keep != 0 ? PM_FN(pm_dot3_skip0)(kt, weight, tr, z, n) : 0.0;
+            }
+            t_sum = keep * given_t + spread * wsum;
+            tz_sum = (keep != 0 ? keep * given_tz : 0.0) + (ls > 0 ? spread * wz : 0.0);
         }
 
         PM_T m = kt->rmax(z, n);
@@ -597,13 +640,20 @@ void PM_FN(pm_cross_entropy_rows)(const PM_KT *kt, const PM_T *logits, int64_t x
         }
 
         if (g && kind != PM_ROW_NAN) {
-            /* g holds e with softmax = e / sum; make it (p * sum(t) - t) * gscale. */
-            if (labels) {
+            /* g holds e with softmax = e / sum; make it (p * sum(u) - u) * gscale. */
+            if (!weight && labels) {
                 kt->shiftscale(g, g, n, (PM_T)0, (PM_T)(gscale / sum), (PM_T)(gscale * spread));
                 g[y] -= (PM_T)(gscale * keep);
-            } else {
+            } else if (!weight) {
                 kt->axpbyc(g, tr, g, n, (PM_T)(gscale * t_sum / sum), (PM_T)(gscale * keep),
                            (PM_T)(gscale * spread));
+            } else if (labels) {
+                kt->axpbyc(g, weight, g, n, (PM_T)(gscale * t_sum / sum), (PM_T)(gscale * spread),
+                           (PM_T)0);
+                g[y] -= (PM_T)(gscale * keep * wy);
+            } else {
+                kt->waxpbyc(g, weight, tr, g, n, (PM_T)(gscale * t_sum / sum), (PM_T)(gscale * keep),
+                            (PM_T)(gscale * spread));
             }
         }
         if (reduction == PANMAX_REDUCTION_NONE) {
@@ -615,6 +665,6 @@ void PM_FN(pm_cross_entropy_rows)(const PM_KT *kt, const PM_T *logits, int64_t x
     if (reduction == PANMAX_REDUCTION_SUM) {
         loss[0] = (PM_T)total;
     } else if (reduction == PANMAX_REDUCTION_MEAN) {
-        loss[0] = count > 0 ? (PM_T)(total / (double)count) : PM_NAN;
+        loss[0] = denom > 0 ? (PM_T)(total / denom) : PM_NAN;
     }
 }

@@ -242,6 +242,16 @@ static int32_t api_ce(const void *z, int64_t zs, const int64_t *labels, const vo
                                          (float)smoothing, reduction, isa);
 }
 
+static int32_t api_ce_ex(const void *z, int64_t zs, const int64_t *labels, const void *t, int64_t ts,
+                         const void *w, void *g, int64_t gs, void *loss, int64_t rows, int64_t cols, int64_t ignore,
+                         long double smoothing, int32_t reduction, int32_t isa)
+{
+    return DT ? panmax_cross_entropy_ex_f64(z, zs, labels, t, ts, w, g, gs, loss, rows, cols, ignore,
+                                            (double)smoothing, reduction, isa)
+              : panmax_cross_entropy_ex_f32(z, zs, labels, t, ts, w, g, gs, loss, rows, cols, ignore,
+                                            (float)smoothing, reduction, isa);
+}
+
 /* ---- long double reference ------------------------------------------------------------------------ */
 
 typedef struct ref_row {
@@ -1147,16 +1157,20 @@ static void test_jmm_huge_stride(void)
 
 /* ---- cross-entropy ------------------------------------------------------------------------------------ */
 
-static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /* 0 none, 1 out, 2 in place */)
+/* weighted: class weights w (some 0) and panmax_cross_entropy_ex; else panmax_cross_entropy, which
+ * must give the bits of panmax_cross_entropy_ex with weight NULL. The reference works with the
+ * effective targets u = w * t' throughout (panmax.h). */
+static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /* 0 none, 1 out, 2 in place */,
+                         int weighted)
 {
-    char ctx[200];
+    char ctx[220];
     static const long double smooths[] = {0, 0, 0.1L, 1};
     const long double ls = smooths[tu_below(4)];
     const int64_t rows = n > 5000 ? 2 : 1 + tu_below(5);
     const int64_t ignore = (n > 1 && tu_below(3) == 0) ? 0 : -100;
-    snprintf(ctx, sizeof ctx, "cross_entropy %s %s n=%lld rows=%lld soft=%d red=%d grad=%d ls=%Lg ignore=%lld",
-             g_d->name, panmax_isa_name(g_isa), (long long)n, (long long)rows, soft, reduction, grad_mode, ls,
-             (long long)ignore);
+    snprintf(ctx, sizeof ctx, "cross_entropy%s %s %s n=%lld rows=%lld soft=%d red=%d grad=%d ls=%Lg ignore=%lld",
+             weighted ? "_ex weighted" : "", g_d->name, panmax_isa_name(g_isa), (long long)n, (long long)rows, soft,
+             reduction, grad_mode, ls, (long long)ignore);
     tu_context = ctx;
     const int64_t zs = n + tu_below(3);
     const int64_t gs = grad_mode == 2 ? zs : n + tu_below(3);
@@ -1168,8 +1182,15 @@ static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /
     int64_t *labels = soft ? NULL : galloc(sizeof(int64_t) * (size_t)rows);
     const int64_t loss_len = reduction == PANMAX_REDUCTION_NONE ? rows : 1;
     void *loss = talloc(g_d, loss_len);
+    void *w = weighted ? talloc(g_d, n) : NULL;
+    if (w) {
+        /* sometimes all zero: MEAN over labels then divides by 0 (NaN, as PyTorch) */
+        const int all_zero = tu_below(12) == 0;
+        for (int64_t j = 0; j < n; j++) {
+            tset(g_d, w, j, all_zero || tu_below(5) == 0 ? 0 : tu_range(0, 3));
+        }
+    }
 
-    int64_t count = 0;
     for (int64_t r = 0; r < rows; r++) {
         int fam = tu_below(5) == 0 ? pick_family(n) : FAM_TEN;
         fill_family(z, r * zs, n, fam);
@@ -1188,14 +1209,38 @@ static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /
                     tset(g_d, z, r * zs + j, -INFINITY); /* 0 * -inf must count 0 */
                 }
             }
-            count++;
         } else {
             labels[r] = tu_below(5) == 0 ? ignore : tu_below(n);
-            count += labels[r] != ignore;
+        }
+    }
+    /* the MEAN denominator: rows (soft), counted rows, or their weight sum */
+    long double denom = soft ? rows : 0;
+    for (int64_t r = 0; !soft && r < rows; r++) {
+        if (labels[r] != ignore) {
+            denom += w ? tget(g_d, w, labels[r]) : 1;
         }
     }
     copy_buf(zcopy, z, span_of(rows, n, zs));
-    CHECK_EQ_INT(api_ce(z, zs, labels, tg, ts, g, gs, loss, rows, n, ignore, ls, reduction, g_isa), PANMAX_OK);
+    if (weighted) {
+        CHECK_EQ_INT(api_ce_ex(z, zs, labels, tg, ts, w, g, gs, loss, rows, n, ignore, ls, reduction, g_isa), PANMAX_OK);
+    } else {
+        /* cross_entropy_ex with weight NULL, then cross_entropy: the same bits */
+        void *g2 = grad_mode == 1 ? talloc(g_d, span_of(rows, n, gs)) : NULL, *loss2 = talloc(g_d, loss_len);
+        void *z2 = talloc(g_d, span_of(rows, n, zs));
+        copy_buf(z2, z, span_of(rows, n, zs));
+        void *g2p = grad_mode == 2 ? z2 : g2;
+        CHECK_EQ_INT(api_ce_ex(z2, zs, labels, tg, ts, NULL, g2p, gs, loss2, rows, n, ignore, ls, reduction, g_isa),
+                     PANMAX_OK);
+        CHECK_EQ_INT(api_ce(z, zs, labels, tg, ts, g, gs, loss, rows, n, ignore, ls, reduction, g_isa), PANMAX_OK);
+        CHECK(memcmp(loss, loss2, (size_t)loss_len * g_d->size) == 0 &&
+                  (!g || memcmp(g, g2p, (size_t)span_of(rows, n, gs) * g_d->size) == 0),
+              "cross_entropy differs from cross_entropy_ex(weight = NULL)");
+        if (g2) {
+            gfree(g2);
+        }
+        gfree(loss2);
+        gfree(z2);
+    }
     if (grad_mode == 1) {
         check_gaps(g, rows, n, gs, "cross_entropy grad");
     }
@@ -1203,7 +1248,7 @@ static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /
     long double *zr = xmalloc(sizeof(long double) * (size_t)n * 4);
     long double *tt = zr + n, *p = zr + 2 * n, *tl = zr + 3 * n;
     long double total = 0, total_scale = 0;
-    const long double gscale = reduction == PANMAX_REDUCTION_MEAN && count > 0 ? 1.0L / count : 1;
+    const long double gscale = reduction != PANMAX_REDUCTION_MEAN ? 1 : denom > 0 ? 1.0L / denom : w ? NAN : 1;
     for (int64_t r = 0; r < rows; r++) {
         get_row(zcopy, r * zs, n, zr);
         int ignored = !soft && labels[r] == ignore;
@@ -1212,6 +1257,9 @@ static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /
             tt[j] = (1 - ls) * given + ls / n;
             if (ls == 1) {
                 tt[j] = 1.0L / n;
+            }
+            if (w) {
+                tt[j] *= tget(g_d, w, j); /* u = w * t' */
             }
         }
         long double want = ignored ? 0 : ref_ce_loss(zr, tt, n);
@@ -1236,7 +1284,7 @@ static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /
                 VCHECK(tu_same(got, want), "loss[%lld] = %Lg want %Lg", (long long)r, got, want);
             } else {
                 long double units = ratio(fabsl(got - want), g_d->eps * lscale);
-                stat_add("cross_entropy loss", units, CE_BOUND);
+                stat_add(w ? "cross_entropy_ex loss" : "cross_entropy loss", units, CE_BOUND);
                 VCHECK(units <= CE_BOUND, "loss[%lld] = %.10Lg want %.10Lg", (long long)r, got, want);
             }
         } else {
@@ -1250,23 +1298,24 @@ static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /
                     VCHECK(isnan(got), "grad[%lld][%lld] = %Lg want NaN", (long long)r, (long long)j, got);
                     continue;
                 }
-                long double scale = ((p[j] > 0 ? p[j] * (4 + fabsl(tl[j]) + acc_units(n)) : 0) + fabsl(tt[j])) * gscale;
+                long double pt = p[j] * (tsum > 1 ? tsum : 1); /* p * sum(u): weights make it exceed p */
+                long double scale = ((p[j] > 0 ? pt * (4 + fabsl(tl[j]) + acc_units(n)) : 0) + fabsl(tt[j])) * gscale;
                 long double units = ratio(fabsl(got - gw), g_d->eps * scale + g_d->tmin);
-                stat_add("cross_entropy grad", units, CE_BOUND);
+                stat_add(w ? "cross_entropy_ex grad" : "cross_entropy grad", units, CE_BOUND);
                 VCHECK(units <= CE_BOUND, "grad[%lld][%lld] = %.10Lg want %.10Lg (%.3Lg units)", (long long)r,
                       (long long)j, got, gw, units);
             }
         }
     }
     if (reduction != PANMAX_REDUCTION_NONE) {
-        long double want = reduction == PANMAX_REDUCTION_SUM ? total : count ? total / count : NAN;
+        long double want = reduction == PANMAX_REDUCTION_SUM ? total : denom > 0 ? total / denom : NAN;
         long double got = tget(g_d, loss, 0);
         if (!isfinite(want)) {
             VCHECK(tu_same(got, want), "reduced loss %Lg want %Lg", got, want);
         } else {
             long double units = ratio(fabsl(got - want),
-                                      g_d->eps * (reduction == PANMAX_REDUCTION_MEAN && count ? total_scale / count : total_scale));
-            stat_add("cross_entropy reduced", units, CE_BOUND);
+                                      g_d->eps * (reduction == PANMAX_REDUCTION_MEAN ? total_scale / denom : total_scale));
+            stat_add(w ? "cross_entropy_ex reduced" : "cross_entropy reduced", units, CE_BOUND);
             VCHECK(units <= CE_BOUND, "reduced loss %.10Lg want %.10Lg", got, want);
         }
     }
@@ -1284,6 +1333,9 @@ static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /
     }
     if (labels) {
         gfree(labels);
+    }
+    if (w) {
+        gfree(w);
     }
     gfree(loss);
 }
@@ -1386,30 +1438,39 @@ static void test_finite_differences(void)
             }
         }
     }
-    /* cross-entropy gradient: hard label with smoothing, and soft targets */
-    for (int soft = 0; soft < 2; soft++) {
+    /* cross-entropy gradient: hard label with smoothing, and soft targets; then both with class
+     * weights (cross_entropy_ex: the loss of u = w * t') */
+    for (int c = 0; c < 4; c++) {
+        const int soft = c & 1, weighted = c >> 1;
         const double ls = soft ? 0.0 : 0.1;
         int64_t label = tu_below(N);
         long double ts = 0;
+        double wd[N];
         for (int64_t j = 0; j < N; j++) {
             td[j] = tu_unif();
             ts += td[j];
+            wd[j] = tu_range(0.1, 3);
         }
         for (int64_t j = 0; j < N; j++) {
             td[j] = (double)(td[j] / ts);
             long double given = soft ? td[j] : (long double)(j == label);
-            tt[j] = (1 - (long double)ls) * given + (long double)ls / N;
+            tt[j] = ((1 - (long double)ls) * given + (long double)ls / N) * (weighted ? wd[j] : 1);
         }
-        CHECK_EQ_INT(panmax_cross_entropy_f64(zd, N, soft ? NULL : &label, soft ? td : NULL, N, grad, N, loss, 1, N,
-                                              -100, ls, PANMAX_REDUCTION_NONE, g_isa), PANMAX_OK);
-        check_fd(soft ? "cross_entropy soft loss" : "cross_entropy label loss", -1, loss[0], ref_ce_loss(z, tt, N));
+        CHECK_EQ_INT(panmax_cross_entropy_ex_f64(zd, N, soft ? NULL : &label, soft ? td : NULL, N, weighted ? wd : NULL,
+                                                 grad, N, loss, 1, N, -100, ls, PANMAX_REDUCTION_NONE, g_isa),
+                     PANMAX_OK);
+        static const char *const what[][2] = {{"cross_entropy label loss", "cross_entropy label grad"},
+                                              {"cross_entropy soft loss", "cross_entropy soft grad"},
+                                              {"cross_entropy weighted label loss", "cross_entropy weighted label grad"},
+                                              {"cross_entropy weighted soft loss", "cross_entropy weighted soft grad"}};
+        check_fd(what[c][0], -1, loss[0], ref_ce_loss(z, tt, N));
         for (int64_t j = 0; j < N; j++) {
             memcpy(zp, z, sizeof z);
             zp[j] += FD_STEP;
             long double fp = ref_ce_loss(zp, tt, N);
             zp[j] -= 2 * FD_STEP;
             long double fm = ref_ce_loss(zp, tt, N);
-            check_fd(soft ? "cross_entropy soft grad" : "cross_entropy label grad", j, grad[j], fd_diff(fp, fm));
+            check_fd(what[c][1], j, grad[j], fd_diff(fp, fm));
         }
     }
     g_d = saved;
@@ -1650,6 +1711,25 @@ static void test_errors(void)
     EXPECT_ST(api_ce(x, S, labels, NULL, 0, y, S, loss, R, C, -100, 1.5L, NONE, A), PANMAX_ERR_ARGUMENT);
     EXPECT_ST(api_ce(x, S, labels, NULL, 0, y, S, loss, R, C, -100, NAN, NONE, A), PANMAX_ERR_ARGUMENT);
     EXPECT_ST(api_ce(x, S, labels, NULL, 0, y, S, loss, R, C, -100, 0, NONE, 11), PANMAX_ERR_ISA);
+    /* class weights: cols values, finite and >= 0, aligned, apart from the outputs */
+    {
+        void *wt = talloc(g_d, C);
+        for (int64_t j = 0; j < C; j++) {
+            tset(g_d, wt, j, 1 + j);
+        }
+        static const long double bad_w[] = {-1.0L, -1e-30L, NAN, INFINITY, -INFINITY};
+        for (size_t i = 0; i < sizeof bad_w / sizeof bad_w[0]; i++) {
+            tset(g_d, wt, C - 1, bad_w[i]);
+            EXPECT_ST(api_ce_ex(x, S, labels, NULL, 0, wt, y, S, loss, R, C, -100, 0, NONE, A), PANMAX_ERR_ARGUMENT);
+            EXPECT_ST(api_ce_ex(x, S, NULL, dy, S, wt, y, S, loss, R, C, -100, 0, NONE, A), PANMAX_ERR_ARGUMENT);
+        }
+        tset(g_d, wt, C - 1, 0); /* zero weights are fine */
+        EXPECT_ST(api_ce_ex(x, S, labels, NULL, 0, MIS(wt), y, S, loss, R, C, -100, 0, NONE, A), PANMAX_ERR_ALIGNMENT);
+        EXPECT_ST(api_ce_ex(x, S, labels, NULL, 0, (char *)y + es, y, S, loss, R, C, -100, 0, NONE, A), PANMAX_ERR_OVERLAP);
+        EXPECT_ST(api_ce_ex(x, S, labels, NULL, 0, loss, y, S, loss, R, C, -100, 0, NONE, A), PANMAX_ERR_OVERLAP);
+        EXPECT_ST(api_ce_ex(x, S, labels, NULL, 0, wt, y, S, loss, R, C, -100, 0, NONE, 11), PANMAX_ERR_ISA);
+        gfree(wt);
+    }
     /* bad labels: the last row's label is checked before anything is written */
     labels[2] = C;
     EXPECT_ST(api_ce(x, S, labels, NULL, 0, y, S, loss, R, C, -100, 0, NONE, A), PANMAX_ERR_ARGUMENT);
@@ -1673,6 +1753,31 @@ static void test_errors(void)
     /* rows == 0 */
     CHECK_EQ_INT(api_ce(x, S, labels, NULL, 0, NULL, 0, loss, 0, C, -100, 0, PANMAX_REDUCTION_MEAN, A), PANMAX_OK);
     CHECK(isnan(tget(g_d, loss, 0)), "MEAN over 0 rows must be NaN");
+    /* class weights whose counted labels all weigh 0: MEAN is PyTorch's 0/0, NaN loss and NaN
+     * gradient on the counted rows; the ignored row keeps gradient 0; SUM is 0 */
+    {
+        void *wt = talloc(g_d, C);
+        for (int64_t j = 0; j < C; j++) {
+            tset(g_d, wt, j, j == 1 || j == C - 1 ? 0 : 2);
+        }
+        labels[0] = 1;
+        labels[1] = -100;
+        labels[2] = C - 1;
+        for (int ls = 0; ls < 2; ls++) {
+            memset(y, TU_POISON, (size_t)SPAN * es);
+            CHECK_EQ_INT(api_ce_ex(x, S, labels, NULL, 0, wt, y, S, loss, R, C, -100, ls * 0.25L, PANMAX_REDUCTION_MEAN, A),
+                         PANMAX_OK);
+            CHECK(isnan(tget(g_d, loss, 0)), "weighted MEAN with zero weight sum: %Lg, not NaN", tget(g_d, loss, 0));
+            for (int64_t j = 0; j < C; j++) {
+                CHECK(isnan(tget(g_d, y, j)) && isnan(tget(g_d, y, 2 * S + j)) && tget(g_d, y, S + j) == 0,
+                      "weighted MEAN with zero weight sum: gradient column %lld", (long long)j);
+            }
+        }
+        CHECK_EQ_INT(api_ce_ex(x, S, labels, NULL, 0, wt, NULL, 0, loss, R, C, -100, 0, PANMAX_REDUCTION_SUM, A),
+                     PANMAX_OK);
+        CHECK(tget(g_d, loss, 0) == 0, "weighted SUM with zero weights: %Lg", tget(g_d, loss, 0));
+        gfree(wt);
+    }
 
     gfree(labels);
     gfree(loss);
@@ -1930,7 +2035,8 @@ static void run_isa(int32_t isa)
             for (int soft = 0; soft < 2; soft++) {
                 for (int32_t red = 0; red < 3; red++) {
                     for (int gm = 0; gm < 3; gm++) {
-                        test_ce_case(cn[i], soft, red, gm);
+                        test_ce_case(cn[i], soft, red, gm, 0);
+                        test_ce_case(cn[i], soft, red, gm, 1);
                     }
                 }
             }

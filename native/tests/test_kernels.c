@@ -57,7 +57,8 @@ static const slot_info SLOTS[] = {
     SLOT(softmax_small, 1), SLOT(expsum, 0),      SLOT(scale, 0),
     SLOT(shiftscale, 0),   SLOT(sum, 0),          SLOT(dot, 0),
     SLOT(dotexp, 0),       SLOT(submul, 0),       SLOT(subexp, 0),
-    SLOT(axpbyc, 0),       SLOT(expsum_exact, 0), SLOT(exp_exact, 0),
+    SLOT(axpbyc, 0),       SLOT(dot3, 0),         SLOT(waxpbyc, 0),
+    SLOT(expsum_exact, 0), SLOT(exp_exact, 0),
 };
 #define NSLOTS ((int)(sizeof SLOTS / sizeof SLOTS[0]))
 /* A slot added to kernels.h without a test here fails to compile. */
@@ -370,6 +371,21 @@ static void k_axpbyc(const pm_isa_table *t, const void *e, const void *tt, void 
         t->f64.axpbyc(e, tt, out, n, (double)a, (double)b, (double)c);
     } else {
         t->f32.axpbyc(e, tt, out, n, (float)a, (float)b, (float)c);
+    }
+}
+
+static double k_dot3(const pm_isa_table *t, const void *a, const void *b, const void *c, int64_t n)
+{
+    return F64 ? t->f64.dot3(a, b, c, n) : t->f32.dot3(a, b, c, n);
+}
+
+static void k_waxpbyc(const pm_isa_table *t, const void *e, const void *w, const void *tt, void *out, int64_t n,
+                      long double a, long double b, long double c)
+{
+    if (F64) {
+        t->f64.waxpbyc(e, w, tt, out, n, (double)a, (double)b, (double)c);
+    } else {
+        t->f32.waxpbyc(e, w, tt, out, n, (float)a, (float)b, (float)c);
     }
 }
 
@@ -709,6 +725,67 @@ static void test_exp_products(int64_t n)
     gfree(ys.base);
 }
 
+/* dot3 and waxpbyc (weighted cross-entropy): w >= 0 class weights, t targets, z logits. */
+static void test_weighted(int64_t n)
+{
+    void *w = in_new(n), *t = in_new(n), *z = in_new(n), *ei = in_new(n);
+    outbuf y = out_new(n), ys = out_new(n);
+    for (int kind = 0; kind < FILL_COUNT; kind++) {
+        fill(w, n, kind == FILL_EXACT ? FILL_EXACT : FILL_UNIT, 0);
+        fill(t, n, kind == FILL_EXACT ? FILL_EXACT : FILL_UNIT, 0);
+        for (int64_t j = 0; j < n; j++) {
+            tset(g_d, w, j, fabsl(at(w, j)));
+            tset(g_d, t, j, fabsl(at(t, j)));
+        }
+        /* exact: (2^-10 multiples below 2^10)^2 times small integers, sums exact in double */
+        if (kind == FILL_EXACT) {
+            for (int64_t j = 0; j < n; j++) {
+                tset(g_d, z, j, (long double)((int64_t)tu_below(64) - 32));
+            }
+        } else {
+            fill(z, n, kind == FILL_NAN ? FILL_NAN : FILL_UNIT, 0);
+        }
+        double d = k_dot3(g_t, w, t, z, n), d_sc = k_dot3(g_sc, w, t, z, n);
+        long double ref = 0, mag = 0;
+        for (int64_t j = 0; j < n; j++) {
+            ref += at(w, j) * at(t, j) * at(z, j);
+            mag += fabsl(at(w, j) * at(t, j) * at(z, j));
+        }
+        if (kind == FILL_EXACT && !F64) {
+            /* float products of these are exact in double, and so are their sums */
+            CHECK(d == d_sc && d == ref, "dot3 n=%lld of exact values: %.17g, scalar %.17g, exact %.17Lg",
+                  (long long)n, d, d_sc, ref);
+            note("dot3", 0);
+        } else {
+            long double allow = (2 + n) * 0x1p-53L * mag; /* two products and n sums, in double */
+            check_units("dot3", rel_units(d, d_sc, 0, 2 * allow), n, -1, d, d_sc);
+            check_units("dot3 scalar", rel_units(d_sc, ref, 0, allow), n, -1, d_sc, ref);
+        }
+        /* waxpbyc: out = e * a - w * (t * b + c); out may be e */
+        const long double a = tu_range(-2, 2), b = tu_range(0, 2), c = tu_range(0, 1);
+        out_poison(&y);
+        k_waxpbyc(g_t, z, w, t, y.p, n, a, b, c);
+        k_waxpbyc(g_sc, z, w, t, ys.p, n, a, b, c);
+        out_check_guard(&y, "waxpbyc");
+        for (int64_t j = 0; j < n; j++) {
+            long double p1 = at(z, j) * (long double)T_(a), q = at(t, j) * (long double)T_(b) + (long double)T_(c);
+            long double want = p1 - at(w, j) * q;
+            long double allow_j = (FMA_ULPS + 1) * g_d->eps * (fabsl(p1) + fabsl(at(w, j) * q)) + g_d->tmin;
+            check_units("waxpbyc", rel_units(at(y.p, j), at(ys.p, j), 0, allow_j), n, j, at(y.p, j), at(ys.p, j));
+            check_units("waxpbyc scalar", rel_units(at(ys.p, j), want, 0, allow_j), n, j, at(ys.p, j), want);
+        }
+        memcpy(ei, z, (size_t)n * g_d->size);
+        k_waxpbyc(g_t, ei, w, t, ei, n, a, b, c);
+        CHECK(bits_equal(ei, y.p, n), "waxpbyc n=%lld in place differs", (long long)n);
+    }
+    gfree(w);
+    gfree(t);
+    gfree(z);
+    gfree(ei);
+    gfree(y.base);
+    gfree(ys.base);
+}
+
 /* expsum_exact and exp_exact: the EXACT pair; t = (x - m) * s carried without rounding x - m. */
 static void test_exact(int64_t n)
 {
@@ -801,6 +878,7 @@ static void run_type(void)
         test_elementwise(n);
         test_sums(n);
         test_exp_products(n);
+        test_weighted(n);
         test_exact(n);
     }
 }

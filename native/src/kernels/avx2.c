@@ -726,8 +726,8 @@ static void pm_submul_f64__avx2(const double *p, const double *dy, double *dx, i
 void pm_fill_table__avx2(pm_isa_table *t)
 {
     /* Slots not listed keep the kernel already there (scalar): they are not on hot paths
-     * (sum and dotexp of the backward passes' setup, axpbyc of soft-target cross-entropy,
-     * the f64 exact kernels). */
+     * (sum and dotexp of the backward passes' setup, axpbyc, dot3 and waxpbyc of the soft-target
+     * and weighted cross-entropy, the f64 exact kernels). */
     t->name = "avx2";
     t->f32.rmax = pm_rmax_f32__avx2;
     t->f32.expsum_store = pm_expsum_store_f32__avx2;
