@@ -232,7 +232,11 @@ int32_t panmax_jacobian_matmul_f64(const double *p, int64_t n,
  * grad: optional (NULL = loss only); grad = softmax(z) * sum_j t_j - t (= p - t for targets
  *   that sum to 1), divided by the count for MEAN.
  *   grad may be the logits themselves (grad == logits, same stride); it must not overlap target.
- * Rows containing NaN give NaN loss and gradient; a +inf logit gives NaN loss. */
+ * Rows containing NaN give NaN loss and gradient; a +inf logit gives NaN loss.
+ * Labels are read from `labels` once when checked and once more, into a local, where used: a label
+ *   that another thread changed in between to a value out of range makes that row's loss and
+ *   gradient NaN (never an access outside logits or grad); changed to ignore_index, the row is
+ *   ignored. */
 int32_t panmax_cross_entropy_f32(const float *logits, int64_t x_stride,
                                  const int64_t *labels,
                                  const float *target, int64_t target_stride,

@@ -287,9 +287,9 @@ PANMAX_API int32_t PM_PUB(jacobian_matmul)(const PM_T *p, int64_t n, const PM_T 
 /* ---- cross-entropy ----------------------------------------------------------------------------- */
 
 /*
- * The labels check (step 9): every label in range or ignore_index, and the MEAN denominator in the
- * same pass: the number of counted rows, or with class weights the sum of their w[label]. Soft
- * targets: rows.
+ * The labels check (step 9): every label read once (pm_load_label), in range or ignore_index, and
+ * the MEAN denominator in the same pass: the number of counted rows, or with class weights the sum
+ * of their w[label] (each index checked before it is used). Soft targets: rows.
  */
 static int32_t PM_FN(pm_check_labels)(const int64_t *labels, const PM_T *weight, int64_t rows,
                                       int64_t cols, int64_t ignore_index, double *denom)
@@ -301,15 +301,16 @@ static int32_t PM_FN(pm_check_labels)(const int64_t *labels, const PM_T *weight,
     int64_t count = 0;
     double wsum = 0.0;
     for (int64_t r = 0; r < rows; r++) {
-        if (labels[r] == ignore_index) {
+        const int64_t y = pm_load_label(labels + r);
+        if (y == ignore_index) {
             continue;
         }
-        if (labels[r] < 0 || labels[r] >= cols) {
+        if (y < 0 || y >= cols) {
             return PANMAX_ERR_ARGUMENT;
         }
         count++;
         if (weight) {
-            wsum += (double)weight[labels[r]];
+            wsum += (double)weight[y];
         }
     }
     *denom = weight ? wsum : (double)count;

@@ -70,6 +70,13 @@ enum pm_backward_kind {
 PM_DECLARE_ROWS(float, f32)
 PM_DECLARE_ROWS(double, f64)
 
+/* A label read from caller memory, once: the volatile load keeps the compiler from reading it
+ * again, so the value checked is the value used (another thread may change the array). */
+static inline int64_t pm_load_label(const int64_t *p)
+{
+    return *(const volatile int64_t *)p;
+}
+
 /* rows.c: the text of panmax_blas_info() (rows.c is the only file that sees cblas.h). */
 void pm_blas_describe(char *buf, int64_t size);
 

@@ -564,7 +564,10 @@ void PM_FN(pm_cross_entropy_rows)(const PM_KT *kt, const PM_T *logits, int64_t x
         const PM_T *z = logits + r * x_stride;
         PM_T *g = grad ? grad + r * grad_stride : NULL;
         const PM_T *tr = target ? target + r * target_stride : NULL;
-        if (labels && labels[r] == ignore_index) {
+        /* The label is read once; the entry point checked an earlier read, so a value out of
+         * range here was changed by another thread since: that row is NaN, nothing indexed. */
+        const int64_t y = labels ? pm_load_label(labels + r) : -1;
+        if (labels && y == ignore_index) {
             if (g) {
                 PM_FN(pm_fill)(g, n, (PM_T)0);
             }
@@ -573,9 +576,19 @@ void PM_FN(pm_cross_entropy_rows)(const PM_KT *kt, const PM_T *logits, int64_t x
             }
             continue;
         }
+        if (labels && (y < 0 || y >= n)) {
+            if (g) {
+                PM_FN(pm_fill)(g, n, PM_NAN);
+            }
+            if (reduction == PANMAX_REDUCTION_NONE) {
+                loss[r] = PM_NAN;
+            } else {
+                total += NAN;
+            }
+            continue;
+        }
 
         /* Everything read from z happens before g (possibly == z) is written. */
-        const int64_t y = labels ? labels[r] : -1;
         const double wy = weight && labels ? (double)weight[y] : 1.0;
         double t_sum, tz_sum; /* sum(u), sum(u * z) */
         if (!weight) {
