@@ -232,6 +232,9 @@ int32_t panmax_jacobian_matmul_f64(const double *p, int64_t n,
  * grad: optional (NULL = loss only); grad = softmax(z) * sum_j t_j - t (= p - t for targets
  *   that sum to 1), divided by the count for MEAN.
  *   grad may be the logits themselves (grad == logits, same stride); it must not overlap target.
+ * rows == 0 is valid with any pointer (NULL allowed for logits, labels, target, grad; loss may be
+ *   NULL for NONE): SUM gives loss[0] = 0, MEAN gives loss[0] = NaN (0/0, PyTorch's empty mean),
+ *   NONE writes nothing.
  * Rows containing NaN give NaN loss and gradient; a +inf logit gives NaN loss.
  * Labels are read from `labels` once when checked and once more, into a local, where used: a label
  *   that another thread changed in between to a value out of range makes that row's loss and

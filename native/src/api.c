@@ -3,7 +3,7 @@
  *
  * Every entry point first checks ALL of its arguments, in this order, and returns the first
  * failure without writing anything:
- *   1. PANMAX_ERR_NULL       required pointers;
+ *   1. PANMAX_ERR_NULL       required pointers (cross-entropy with rows == 0 requires only loss[0]);
  *   2. PANMAX_ERR_SIZE       rows < 0, cols < 1 (n, k < 1 for jacobian_matmul);
  *   3. PANMAX_ERR_STRIDE     a stride below cols (0 only where broadcast is documented);
  *   4. PANMAX_ERR_SIZE       the bytes an argument spans, ((rows-1)*stride + cols) * size or

@@ -324,7 +324,10 @@ PANMAX_API int32_t PM_PUB(cross_entropy_ex)(const PM_T *logits, int64_t x_stride
                                             int64_t cols, int64_t ignore_index,
                                             PM_T label_smoothing, int32_t reduction, int32_t isa)
 {
-    if (logits == NULL || loss == NULL || (labels == NULL && target == NULL)) {
+    const int64_t loss_len = reduction == PANMAX_REDUCTION_NONE ? rows : 1;
+    /* rows == 0: nothing is read, so only what is written must exist (loss[0] for SUM, MEAN) */
+    if ((rows > 0 && (logits == NULL || (labels == NULL && target == NULL))) ||
+        (loss_len > 0 && loss == NULL)) {
         return PANMAX_ERR_NULL;
     }
     if (rows < 0 || cols < 1) {
@@ -333,7 +336,6 @@ PANMAX_API int32_t PM_PUB(cross_entropy_ex)(const PM_T *logits, int64_t x_stride
     if (x_stride < cols || (target && target_stride < cols) || (grad && grad_stride < cols)) {
         return PANMAX_ERR_STRIDE;
     }
-    const int64_t loss_len = reduction == PANMAX_REDUCTION_NONE ? rows : 1;
     pm_region rx, rl = {0, 0}, rt = {0, 0}, rw = {0, 0}, rg = {0, 0}, rloss;
     if (pm_span(logits, rows, cols, x_stride, PM_ES, &rx) ||
         (labels && pm_span_n(labels, rows, (int64_t)sizeof(int64_t), &rl)) ||

@@ -1750,9 +1750,45 @@ static void test_errors(void)
     CHECK(isnan(tget(g_d, loss, 0)), "MEAN over no rows must be NaN");
     CHECK_EQ_INT(api_ce(x, S, labels, NULL, 0, NULL, 0, loss, R, C, -100, 0, PANMAX_REDUCTION_SUM, A), PANMAX_OK);
     CHECK(tget(g_d, loss, 0) == 0, "SUM over no rows must be 0");
-    /* rows == 0 */
+    /* rows == 0: valid with any pointer; SUM 0, MEAN NaN (0/0), NONE writes nothing */
     CHECK_EQ_INT(api_ce(x, S, labels, NULL, 0, NULL, 0, loss, 0, C, -100, 0, PANMAX_REDUCTION_MEAN, A), PANMAX_OK);
     CHECK(isnan(tget(g_d, loss, 0)), "MEAN over 0 rows must be NaN");
+    for (int weighted = 0; weighted < 2; weighted++) {
+        void *wt = talloc(g_d, C);
+        for (int64_t j = 0; j < C; j++) {
+            tset(g_d, wt, j, 1);
+        }
+        const void *wv = weighted ? wt : NULL;
+        tset(g_d, loss, 0, 7);
+        CHECK_EQ_INT(api_ce_ex(NULL, S, NULL, NULL, 0, wv, NULL, 0, loss, 0, C, -100, 0, PANMAX_REDUCTION_MEAN, A),
+                     PANMAX_OK);
+        CHECK(isnan(tget(g_d, loss, 0)), "MEAN over 0 rows with NULL inputs: %Lg, not NaN", tget(g_d, loss, 0));
+        tset(g_d, loss, 0, 7);
+        CHECK_EQ_INT(api_ce_ex(NULL, S, NULL, NULL, 0, wv, NULL, 0, loss, 0, C, -100, 0, PANMAX_REDUCTION_SUM, A),
+                     PANMAX_OK);
+        CHECK(tget(g_d, loss, 0) == 0, "SUM over 0 rows with NULL inputs: %Lg, not 0", tget(g_d, loss, 0));
+        CHECK_EQ_INT(api_ce_ex(NULL, S, NULL, NULL, 0, wv, NULL, 0, NULL, 0, C, -100, 0, NONE, A), PANMAX_OK);
+        CHECK_EQ_INT(api_ce_ex(NULL, S, labels, NULL, 0, wv, y, S, loss, 0, C, -100, 0.5L, PANMAX_REDUCTION_SUM, A),
+                     PANMAX_OK);
+        outs_clear();
+        outs_watch(y, (size_t)SPAN * es);
+        EXPECT_ST(api_ce_ex(NULL, S, NULL, dy, S, wv, y, S, NULL, 0, C, -100, 0, NONE, A), PANMAX_OK); /* nothing written */
+        outs_clear();
+        /* what is still checked with rows == 0: loss[0] must exist for SUM and MEAN, and the rest */
+        EXPECT_ST(api_ce_ex(NULL, S, NULL, NULL, 0, wv, NULL, 0, NULL, 0, C, -100, 0, PANMAX_REDUCTION_MEAN, A),
+                  PANMAX_ERR_NULL);
+        EXPECT_ST(api_ce_ex(NULL, S, NULL, NULL, 0, wv, NULL, 0, loss, 0, 0, -100, 0, PANMAX_REDUCTION_MEAN, A),
+                  PANMAX_ERR_SIZE);
+        EXPECT_ST(api_ce_ex(NULL, S, labels, dy, S, wv, NULL, 0, loss, 0, C, -100, 0, PANMAX_REDUCTION_MEAN, A),
+                  PANMAX_ERR_ARGUMENT);
+        EXPECT_ST(api_ce_ex(NULL, S, NULL, NULL, 0, wv, NULL, 0, loss, 0, C, -100, 0, 5, A), PANMAX_ERR_ARGUMENT);
+        if (weighted) {
+            tset(g_d, wt, 0, -1);
+            EXPECT_ST(api_ce_ex(NULL, S, NULL, NULL, 0, wt, NULL, 0, loss, 0, C, -100, 0, PANMAX_REDUCTION_SUM, A),
+                      PANMAX_ERR_ARGUMENT);
+        }
+        gfree(wt);
+    }
     /* class weights whose counted labels all weigh 0: MEAN is PyTorch's 0/0, NaN loss and NaN
      * gradient on the counted rows; the ignored row keeps gradient 0; SUM is 0 */
     {
