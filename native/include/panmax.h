@@ -235,7 +235,13 @@ int32_t panmax_jacobian_matmul_f64(const double *p, int64_t n,
  * rows == 0 is valid with any pointer (NULL allowed for logits, labels, target, grad; loss may be
  *   NULL for NONE): SUM gives loss[0] = 0, MEAN gives loss[0] = NaN (0/0, PyTorch's empty mean),
  *   NONE writes nothing.
- * Rows containing NaN give NaN loss and gradient; a +inf logit gives NaN loss.
+ * Non-finite logits (the limits of the softmax rule at the top):
+ *   - a NaN anywhere in the row gives NaN loss and gradient;
+ *   - +inf logits: the row is the limit as its k +inf logits grow together, p = 1/k on them and 0
+ *     elsewhere, gradient p * sum_j t_j - t as for finite rows; loss = sum over the +inf entries of
+ *     t_j * log(k), plus +inf if any t_j > 0 sits on an entry that is not +inf. So a hard label on
+ *     a +inf logit gives log(k) (0 for k = 1), a label elsewhere +inf; label smoothing puts mass on
+ *     every class, so it gives +inf unless every logit is +inf.
  * Labels are read from `labels` once when checked and once more, into a local, where used: a label
  *   that another thread changed in between to a value out of range makes that row's loss and
  *   gradient NaN (never an access outside logits or grad); changed to ignore_index, the row is

@@ -533,6 +533,26 @@ static double PM_FN(pm_dot3_skip0)(const PM_KT *kt, const PM_T *w, const PM_T *t
     return acc;
 }
 
+/* The loss of a row with k >= 1 logits at +inf and no NaN (panmax.h): the limit as those grow
+ * together, sum over the +inf entries of u_j log(k), plus u_j * inf for every other entry with
+ * u_j != 0 (+inf for a positive target; a NaN target stays NaN). u_j = w_j (keep g_j + spread),
+ * g the one-hot of y or the soft target row tr, w = 1 without weights. */
+static double PM_FN(pm_pinf_loss)(const PM_T *z, int64_t n, int64_t k, int64_t y, const PM_T *tr,
+                                  const PM_T *w, double keep, double spread)
+{
+    double on = 0.0, off = 0.0;
+    for (int64_t j = 0; j < n; j++) {
+        double given = tr ? (double)tr[j] : (double)(j == y);
+        double u = (w ? (double)w[j] : 1.0) * (keep * given + spread);
+        if (z[j] == PM_INF) {
+            on += u;
+        } else if (u != 0) {
+            off += u * INFINITY;
+        }
+    }
+    return on * log((double)k) + off;
+}
+
 /*
  * Per row, with u the effective targets (panmax.h: t' = keep * one-hot or target + spread, times
  * the class weights when there are any) and lse = logsumexp(z):
@@ -638,7 +658,7 @@ void PM_FN(pm_cross_entropy_rows)(const PM_KT *kt, const PM_T *logits, int64_t x
             }
             break;
         case PM_ROW_PINF:
-            row_loss = NAN;
+            row_loss = PM_FN(pm_pinf_loss)(z, n, kinf, y, tr, weight, keep, spread);
             if (g) {
                 PM_FN(pm_special_row)(kind, z, g, n, kinf, 0);
             }

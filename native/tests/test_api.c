@@ -322,12 +322,29 @@ static ref_row ref_softmax(const long double *z, int64_t n, long double s, long 
     return r;
 }
 
-/* Reference loss of one row for targets tt (already smoothed); terms with t == 0 count 0. */
+/* Reference loss of one row for targets tt (already smoothed, weighted); terms with t == 0 count 0.
+ * A row with k logits at +inf is the limit as they grow together (panmax.h): sum of t_j log(k) over
+ * them, plus +inf for any t_j > 0 elsewhere. */
 static long double ref_ce_loss(const long double *z, const long double *tt, int64_t n)
 {
     ref_row r = ref_softmax(z, n, 1, NULL, NULL, NULL);
-    if (r.kind == 1 || r.kind == 3) {
+    if (r.kind == 1) {
         return NAN;
+    }
+    if (r.kind == 3) {
+        long double on = 0, off = 0;
+        int64_t k = 0;
+        for (int64_t j = 0; j < n; j++) {
+            k += z[j] == INFINITY;
+        }
+        for (int64_t j = 0; j < n; j++) {
+            if (z[j] == INFINITY) {
+                on += tt[j];
+            } else if (tt[j] != 0) {
+                off += tt[j] * INFINITY;
+            }
+        }
+        return on * logl((long double)k) + off;
     }
     long double lse = r.kind == 2 ? -INFINITY : r.m + r.lsum;
     long double ts = 0, tz = 0;
@@ -1340,6 +1357,81 @@ static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /
     gfree(loss);
 }
 
+/* +inf logits in cross-entropy: the limit as the +inf logits grow together (panmax.h), loss and
+ * gradient, for the cases of the rule: a label on the only +inf entry (0), on one of two (log 2),
+ * off them (+inf), smoothing (+inf unless every logit is +inf), soft targets, class weights, and a
+ * NaN that still wins. Every ISA, every grad mode. */
+static void test_ce_pinf(void)
+{
+    char ctx[160];
+    const long double I = INFINITY, L2 = logl(2);
+    struct pinf_case {
+        long double z[3];
+        int64_t label;         /* -1: soft targets t */
+        long double t[3], w[3]; /* w[0] == 0: no weights */
+        long double ls, loss;  /* loss: NaN for NaN */
+    } cases[] = {
+        {{I, 1, 2}, 0, {0}, {0}, 0, 0},
+        {{I, I, 2}, 1, {0}, {0}, 0, L2},
+        {{I, 1, 2}, 2, {0}, {0}, 0, I},
+        {{I, 1, 2}, 0, {0}, {0}, 0.1L, I},
+        {{I, I, I}, 0, {0}, {0}, 0.1L, logl(3)},
+        {{I, I, 3}, -1, {0.5L, 0.5L, 0}, {0}, 0, L2},
+        {{I, 1, 2}, -1, {0.5L, 0, 0.5L}, {0}, 0, I},
+        {{I, I, -I}, -1, {0.25L, 0.75L, 0}, {0}, 0, L2},
+        {{I, I, 2}, 1, {0}, {1, 3, 1}, 0, 3 * L2},
+        {{I, 1, 2}, 0, {0}, {2, 1, 0}, 0, 0},
+        {{I, I, 2}, -1, {0.5L, 0.5L, 0}, {1, 3, 5}, 0, 2 * L2},
+        {{I, NAN, 2}, 0, {0}, {0}, 0, NAN},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const struct pinf_case *k = &cases[c];
+        const int soft = k->label < 0, weighted = k->w[0] != 0;
+        void *z = talloc(g_d, 3), *t = talloc(g_d, 3), *w = talloc(g_d, 3), *g = talloc(g_d, 3), *loss = talloc(g_d, 1);
+        int64_t label = k->label;
+        for (int j = 0; j < 3; j++) {
+            tset(g_d, z, j, k->z[j]);
+            tset(g_d, t, j, k->t[j]);
+            tset(g_d, w, j, k->w[j]);
+        }
+        for (int gm = 0; gm < 2; gm++) {
+            snprintf(ctx, sizeof ctx, "cross_entropy +inf %s %s case %zu grad=%d", g_d->name, panmax_isa_name(g_isa), c, gm);
+            tu_context = ctx;
+            CHECK_EQ_INT(api_ce_ex(z, 3, soft ? NULL : &label, soft ? t : NULL, 3, weighted ? w : NULL, gm ? g : NULL, 3,
+                                   loss, 1, 3, -100, k->ls, PANMAX_REDUCTION_NONE, g_isa),
+                         PANMAX_OK);
+            long double got = tget(g_d, loss, 0);
+            VCHECK(tu_same(got, k->loss) || fabsl(got - k->loss) <= 4 * g_d->eps * fabsl(k->loss),
+                   "loss %Lg, want %Lg", got, k->loss);
+            if (!gm) {
+                continue;
+            }
+            /* gradient p * sum(u) - u, p = 1/k on the +inf entries */
+            long double kinf = 0, usum = 0, u[3];
+            for (int j = 0; j < 3; j++) {
+                kinf += k->z[j] == INFINITY;
+            }
+            for (int j = 0; j < 3; j++) {
+                long double given = soft ? k->t[j] : (long double)(j == k->label);
+                u[j] = ((1 - k->ls) * given + k->ls / 3) * (weighted ? k->w[j] : 1);
+                usum += u[j];
+            }
+            for (int j = 0; j < 3; j++) {
+                long double pj = k->z[j] == INFINITY ? 1 / kinf : 0;
+                long double want = isnan(k->loss) ? NAN : pj * usum - u[j];
+                long double gj = tget(g_d, g, j);
+                VCHECK(tu_same(gj, want) || fabsl(gj - want) <= 4 * g_d->eps * (fabsl(want) + usum),
+                       "grad[%d] = %Lg, want %Lg", j, gj, want);
+            }
+        }
+        gfree(z);
+        gfree(t);
+        gfree(w);
+        gfree(g);
+        gfree(loss);
+    }
+}
+
 /* ---- gradients against central differences (f64, long double reference) ------------------------- */
 
 static long double fd_diff(long double fp, long double fm)
@@ -2066,6 +2158,7 @@ static void run_isa(int32_t isa)
             }
         }
         test_jmm_huge_stride();
+        test_ce_pinf();
         static const int64_t cn[] = {1, 2, 3, 5, 10, 33, 100, 1000, 4097, 32000};
         for (size_t i = 0; i < sizeof cn / sizeof cn[0]; i++) {
             for (int soft = 0; soft < 2; soft++) {
