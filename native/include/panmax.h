@@ -197,7 +197,12 @@ int32_t panmax_log_softmax_jvp_f64(const double *logp, int64_t logp_stride,
  *   softmax:                       J[i][j] = p_i * (delta_ij - p_j)   (diag(p) - p p^T)
  *   log-softmax (PANMAX_FLAG_LOG): J[i][j] = delta_ij - p_j            (I - 1 p^T)
  * jac must hold rows * cols * cols elements (overflow: PANMAX_ERR_SIZE) and must not overlap x.
- * flags: PANMAX_FLAG_LOG | PANMAX_FLAG_FROM_LOGITS. */
+ * flags: PANMAX_FLAG_LOG | PANMAX_FLAG_FROM_LOGITS.
+ * Each entry is the formula evaluated in IEEE arithmetic of the element type on whatever the rows
+ * hold (nothing checks they are probabilities): J[i][i] = p_i * (1 - p_i), J[i][j] = p_j * (-p_i)
+ * (log-softmax: 1 - p_i and -p_j). So p = {inf, 0, 0} gives J00 = inf * (1 - inf) = -inf and
+ * J01 = J10 = NaN (inf * 0), a NaN gives NaN in its row and column; an off-diagonal zero may be
+ * -0. */
 int32_t panmax_jacobian_f32(const float *x, int64_t x_stride, float *jac,
                             int64_t rows, int64_t cols, int32_t flags, int32_t isa);
 int32_t panmax_jacobian_f64(const double *x, int64_t x_stride, double *jac,

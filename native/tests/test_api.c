@@ -1078,6 +1078,46 @@ static void test_jacobian_case(int64_t n, int32_t flags)
     gfree(jac);
 }
 
+/* The Jacobian of rows that are not probabilities is the formula in IEEE arithmetic of the element
+ * type (panmax.h): p = {inf, 0, 0} gives J00 = inf * (1 - inf) = -inf and NaN where inf meets 0;
+ * also a NaN row, a negative entry and a row longer than a vector. */
+static void test_jacobian_ieee(void)
+{
+    char ctx[160];
+    const long double rows_in[][3] = {{INFINITY, 0, 0}, {0, INFINITY, 0.5L}, {NAN, 0.25L, 0.75L}, {-1, 2, 0}};
+    for (size_t c = 0; c < sizeof rows_in / sizeof rows_in[0] + 1; c++) {
+        const int64_t n = c < 4 ? 3 : 19;
+        void *x = talloc(g_d, n), *jac = talloc(g_d, n * n);
+        for (int64_t j = 0; j < n; j++) {
+            tset(g_d, x, j, c < 4 ? rows_in[c][j] : j == 5 ? INFINITY : j % 3 == 0 ? 0 : -tu_range(0, 1));
+        }
+        for (int log_jac = 0; log_jac < 2; log_jac++) {
+            snprintf(ctx, sizeof ctx, "jacobian IEEE %s %s case %zu log=%d", g_d->name, panmax_isa_name(g_isa), c, log_jac);
+            tu_context = ctx;
+            CHECK_EQ_INT(api_jacobian(x, n, jac, 1, n, log_jac ? PANMAX_FLAG_LOG : 0, g_isa), PANMAX_OK);
+            for (int64_t i = 0; i < n; i++) {
+                for (int64_t j = 0; j < n; j++) {
+                    /* the formula, each operation rounded to the element type */
+                    long double pi = tget(g_d, x, i), pj = tget(g_d, x, j), want;
+                    if (i == j) {
+                        want = log_jac ? tround(g_d, 1 - pi) : tround(g_d, pi * tround(g_d, 1 - pi));
+                    } else {
+                        want = log_jac ? -pj : tround(g_d, pj * -pi);
+                    }
+                    long double got = tget(g_d, jac, i * n + j);
+                    CHECK(tu_same(got, want), "J[%lld][%lld] = %Lg, want %Lg", (long long)i, (long long)j, got, want);
+                }
+            }
+            if (c == 0) {
+                CHECK(tget(g_d, jac, 0) == -INFINITY, "jacobian({inf, 0, 0}) J00 = %Lg, want -inf", tget(g_d, jac, 0));
+                CHECK(log_jac || (isnan(tget(g_d, jac, 1)) && isnan(tget(g_d, jac, 3))), "J01, J10 must be NaN (inf * 0)");
+            }
+        }
+        gfree(x);
+        gfree(jac);
+    }
+}
+
 static void test_jmm_case(int64_t n, int64_t k, int32_t flags)
 {
     char ctx[160];
@@ -2145,6 +2185,7 @@ static void run_isa(int32_t isa)
             test_jacobian_case(n, 0);
             test_jacobian_case(n, PANMAX_FLAG_LOG);
         }
+        test_jacobian_ieee();
         static const int64_t jn[] = {16, 17, 31, 64, 100};
         for (size_t i = 0; i < sizeof jn / sizeof jn[0]; i++) {
             test_jacobian_case(jn[i], 0);
