@@ -67,7 +67,8 @@ enum panmax_isa {
     PANMAX_ISA_AUTO = -1,
     PANMAX_ISA_SCALAR = 0,
     PANMAX_ISA_AVX2 = 1,   /* AVX2 + FMA */
-    PANMAX_ISA_AVX512 = 2  /* AVX-512F */
+    PANMAX_ISA_AVX512 = 2, /* AVX-512F */
+    PANMAX_ISA_NEON = 3    /* aarch64 Advanced SIMD: the aarch64 baseline */
 };
 
 /* Flags of panmax_softmax_ex_* and panmax_jacobian_*. */
@@ -93,7 +94,7 @@ int32_t panmax_version(void);
 int32_t panmax_abi_version(void);
 /* Static, NUL-terminated English text for a status code ("unknown status" otherwise). */
 const char *panmax_status_string(int32_t status);
-/* Static name of an ISA ("scalar", "avx2", "avx512"), or NULL for an unknown value. */
+/* Static name of an ISA ("scalar", "avx2", "avx512", "neon"), or NULL for an unknown value. */
 const char *panmax_isa_name(int32_t isa);
 /* 1 if `isa` is compiled in and this CPU (and OS, via XCR0) supports it, else 0. */
 int32_t panmax_isa_supported(int32_t isa);

@@ -9,7 +9,7 @@
  *   2. fills one table per ISA: every slot with the scalar kernel, then the AVX2 slots, then the
  *      AVX-512 slots, each only where the kernel file is compiled in (PANMAX_HAVE_*) and the
  *      CPU/OS support it, so a slot an ISA does not implement falls back to the next lower ISA;
- *   3. reads the PANMAX_ISA environment variable (scalar|avx2|avx512, or auto/empty) once.
+ *   3. reads the PANMAX_ISA environment variable (scalar|avx2|avx512|neon, or auto/empty) once.
  *
  * The ISA that PANMAX_ISA_AUTO resolves to is one atomic int: the best supported ISA, or the
  * one PANMAX_ISA / panmax_set_isa() chose, or PANMAX_ERR_ISA when PANMAX_ISA named an unknown
@@ -36,7 +36,9 @@
 #define PM_X86 0
 #endif
 
-enum { PM_ISA_COUNT = 3 };
+/* Every value of enum panmax_isa from 0; PANMAX_ISA_NEON has no kernel file on x86 (never
+ * supported there; its table stays scalar and is never handed out). */
+enum { PM_ISA_COUNT = 4 };
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static pm_isa_table g_tables[PM_ISA_COUNT];
@@ -141,6 +143,9 @@ static int32_t pm_env_isa(void)
     if (pm_ieq(v, "avx512")) {
         return PANMAX_ISA_AVX512;
     }
+    if (pm_ieq(v, "neon")) {
+        return PANMAX_ISA_NEON;
+    }
     return PANMAX_ERR_ISA;
 }
 
@@ -187,6 +192,7 @@ static void pm_init(void)
     g_tables[PANMAX_ISA_SCALAR].name = "scalar";
     g_tables[PANMAX_ISA_AVX2].name = "avx2";
     g_tables[PANMAX_ISA_AVX512].name = "avx512";
+    g_tables[PANMAX_ISA_NEON].name = "neon";
 
     g_best = g_supported[PANMAX_ISA_AVX512] ? PANMAX_ISA_AVX512
            : g_supported[PANMAX_ISA_AVX2]   ? PANMAX_ISA_AVX2
@@ -195,7 +201,7 @@ static void pm_init(void)
     int32_t start;
     if (env == PANMAX_ISA_AUTO) {
         start = g_best;
-    } else if (env >= 0 && g_supported[env]) {
+    } else if (env >= 0 && env < PM_ISA_COUNT && g_supported[env]) {
         start = env;
     } else {
         start = PANMAX_ERR_ISA;
@@ -221,6 +227,8 @@ PANMAX_API const char *panmax_isa_name(int32_t isa)
         return "avx2";
     case PANMAX_ISA_AVX512:
         return "avx512";
+    case PANMAX_ISA_NEON:
+        return "neon";
     default:
         return NULL;
     }

@@ -2028,12 +2028,17 @@ static void test_dispatch(const char *argv0)
     tu_context = "dispatch";
     CHECK_EQ_INT(panmax_isa_supported(PANMAX_ISA_SCALAR), 1);
     CHECK_EQ_INT(panmax_isa_supported(PANMAX_ISA_AUTO), 0);
-    CHECK_EQ_INT(panmax_isa_supported(3), 0);
+    CHECK_EQ_INT(panmax_isa_supported(4), 0);
     CHECK_EQ_INT(panmax_isa_supported(INT32_MIN), 0);
     CHECK(strcmp(panmax_isa_name(PANMAX_ISA_SCALAR), "scalar") == 0, "name");
     CHECK(strcmp(panmax_isa_name(PANMAX_ISA_AVX2), "avx2") == 0, "name");
     CHECK(strcmp(panmax_isa_name(PANMAX_ISA_AVX512), "avx512") == 0, "name");
-    CHECK(panmax_isa_name(3) == NULL && panmax_isa_name(-2) == NULL, "unknown ISA names must be NULL");
+    CHECK(strcmp(panmax_isa_name(PANMAX_ISA_NEON), "neon") == 0, "name");
+    CHECK(panmax_isa_name(4) == NULL && panmax_isa_name(-2) == NULL, "unknown ISA names must be NULL");
+#if defined(__x86_64__) || defined(__i386__)
+    CHECK_EQ_INT(panmax_isa_supported(PANMAX_ISA_NEON), 0);
+    CHECK_EQ_INT(panmax_set_isa(PANMAX_ISA_NEON), PANMAX_ERR_ISA);
+#endif
     CHECK_EQ_INT(panmax_active_isa(), best_isa());
     for (int32_t isa = PANMAX_ISA_SCALAR; isa <= PANMAX_ISA_AVX512; isa++) {
         if (panmax_isa_supported(isa)) {
@@ -2064,6 +2069,9 @@ static void test_dispatch(const char *argv0)
     spawn_env_child(argv0, "SCALAR", "scalar");
     spawn_env_child(argv0, "bogus", "invalid");
     spawn_env_child(argv0, "bogus", "invalid-then-scalar");
+#if defined(__x86_64__) || defined(__i386__)
+    spawn_env_child(argv0, "neon", "invalid"); /* a known name this CPU does not run */
+#endif
     for (int32_t isa = PANMAX_ISA_AVX2; isa <= PANMAX_ISA_AVX512; isa++) {
         const char *name = panmax_isa_name(isa);
         spawn_env_child(argv0, name, panmax_isa_supported(isa) ? name : "invalid");
