@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates bindings/src from native/include/panmax.h. Run it after every header change and commit
-# the result on its own. Needs a jextract for JDK 22+ (set JEXTRACT; see bindings/README.md for the
-# version used) — CI never runs this: BindingsFreshnessTest checks the recorded header hash instead.
+# the result on its own. Needs a jextract whose output runs on JDK 23+ (set JEXTRACT; see
+# bindings/README.md for the version used) — CI never runs this: BindingsTest
+# (src/test/java/org/panmax/BindingsTest.java) checks the recorded header hash instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JEXTRACT="${JEXTRACT:-jextract}"

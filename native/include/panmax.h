@@ -26,6 +26,9 @@
  *     together): p = 1/k on the k entries equal to +inf, 0 elsewhere; log-softmax gives
  *     -log(k) there and -inf elsewhere; logsumexp gives +inf.
  *
+ * Underflow is gradual on every ISA: a result below the smallest normal (e.g. softmax([0, -95])[1]
+ * = 5.5e-42 in float) is returned as IEEE arithmetic gives it, a subnormal, never flushed to 0.
+ *
  * ISA. Every compute function takes `isa`: PANMAX_ISA_AUTO uses the active ISA (the best
  * this CPU supports, lowered by the PANMAX_ISA environment variable or panmax_set_isa());
  * a specific value forces that kernel set and fails with PANMAX_ERR_ISA if the CPU or
@@ -64,7 +67,8 @@ enum panmax_isa {
     PANMAX_ISA_AUTO = -1,
     PANMAX_ISA_SCALAR = 0,
     PANMAX_ISA_AVX2 = 1,   /* AVX2 + FMA */
-    PANMAX_ISA_AVX512 = 2  /* AVX-512F */
+    PANMAX_ISA_AVX512 = 2, /* AVX-512F */
+    PANMAX_ISA_NEON = 3    /* aarch64 Advanced SIMD: the aarch64 baseline */
 };
 
 /* Flags of panmax_softmax_ex_* and panmax_jacobian_*. */
@@ -78,7 +82,8 @@ enum panmax_flags {
 enum panmax_reduction {
     PANMAX_REDUCTION_NONE = 0, /* loss[r] per row (ignored rows: 0) */
     PANMAX_REDUCTION_SUM = 1,  /* loss[0] = sum over rows */
-    PANMAX_REDUCTION_MEAN = 2  /* loss[0] = sum / number of rows not ignored (NaN if none) */
+    PANMAX_REDUCTION_MEAN = 2  /* loss[0] = sum / number of rows not ignored (NaN if none);
+                                * with class weights: sum / sum of w[label] (see cross_entropy_ex) */
 };
 
 /* ---- library information -------------------------------------------------------------- */
@@ -89,7 +94,7 @@ int32_t panmax_version(void);
 int32_t panmax_abi_version(void);
 /* Static, NUL-terminated English text for a status code ("unknown status" otherwise). */
 const char *panmax_status_string(int32_t status);
-/* Static name of an ISA ("scalar", "avx2", "avx512"), or NULL for an unknown value. */
+/* Static name of an ISA ("scalar", "avx2", "avx512", "neon"), or NULL for an unknown value. */
 const char *panmax_isa_name(int32_t isa);
 /* 1 if `isa` is compiled in and this CPU (and OS, via XCR0) supports it, else 0. */
 int32_t panmax_isa_supported(int32_t isa);
@@ -132,7 +137,13 @@ int32_t panmax_logsumexp_f64(const double *x, int64_t x_stride, double *out,
  * mask: optional bytes (nonzero = keep); mask_stride >= cols, or 0 to use one row for all.
  * bias: optional additive bias (e.g. -inf for causal masks); bias_stride >= cols, or 0.
  * flags: PANMAX_FLAG_LOG | PANMAX_FLAG_EXACT, other bits are PANMAX_ERR_ARGUMENT.
- * A fully masked row follows the "empty row" rule above. In place allowed (y == x). */
+ * A fully masked row follows the "empty row" rule above. In place allowed (y == x).
+ * Large temperatures: t = (z - max(z)) / temperature is computed as (z - max) * (1/T) in the element
+ * type, except where z - max overflows it (entries of opposite sign near the type's largest
+ * value): there z and max are first scaled by 2^-64 (double: 2^-512) and the difference is
+ * multiplied by 2^64 / T (2^512 / T), so every finite input and temperature gives softmax(z / T)
+ * ({FLT_MAX, -FLT_MAX} at T = FLT_MAX gives [0.881, 0.119], not [1, 0]). Entries whose z - max does
+ * not overflow keep the bits of the plain formula (whenever 1/T is normal). */
 int32_t panmax_softmax_ex_f32(const float *x, int64_t x_stride, float *y, int64_t y_stride,
                               int64_t rows, int64_t cols, float temperature,
                               const uint8_t *mask, int64_t mask_stride,
@@ -187,7 +198,12 @@ int32_t panmax_log_softmax_jvp_f64(const double *logp, int64_t logp_stride,
  *   softmax:                       J[i][j] = p_i * (delta_ij - p_j)   (diag(p) - p p^T)
  *   log-softmax (PANMAX_FLAG_LOG): J[i][j] = delta_ij - p_j            (I - 1 p^T)
  * jac must hold rows * cols * cols elements (overflow: PANMAX_ERR_SIZE) and must not overlap x.
- * flags: PANMAX_FLAG_LOG | PANMAX_FLAG_FROM_LOGITS. */
+ * flags: PANMAX_FLAG_LOG | PANMAX_FLAG_FROM_LOGITS.
+ * Each entry is the formula evaluated in IEEE arithmetic of the element type on whatever the rows
+ * hold (nothing checks they are probabilities): J[i][i] = p_i * (1 - p_i), J[i][j] = p_j * (-p_i)
+ * (log-softmax: 1 - p_i and -p_j). So p = {inf, 0, 0} gives J00 = inf * (1 - inf) = -inf and
+ * J01 = J10 = NaN (inf * 0), a NaN gives NaN in its row and column; an off-diagonal zero may be
+ * -0. */
 int32_t panmax_jacobian_f32(const float *x, int64_t x_stride, float *jac,
                             int64_t rows, int64_t cols, int32_t flags, int32_t isa);
 int32_t panmax_jacobian_f64(const double *x, int64_t x_stride, double *jac,
@@ -222,7 +238,20 @@ int32_t panmax_jacobian_matmul_f64(const double *p, int64_t n,
  * grad: optional (NULL = loss only); grad = softmax(z) * sum_j t_j - t (= p - t for targets
  *   that sum to 1), divided by the count for MEAN.
  *   grad may be the logits themselves (grad == logits, same stride); it must not overlap target.
- * Rows containing NaN give NaN loss and gradient; a +inf logit gives NaN loss. */
+ * rows == 0 is valid with any pointer (NULL allowed for logits, labels, target, grad; loss may be
+ *   NULL for NONE): SUM gives loss[0] = 0, MEAN gives loss[0] = NaN (0/0, PyTorch's empty mean),
+ *   NONE writes nothing.
+ * Non-finite logits (the limits of the softmax rule at the top):
+ *   - a NaN anywhere in the row gives NaN loss and gradient;
+ *   - +inf logits: the row is the limit as its k +inf logits grow together, p = 1/k on them and 0
+ *     elsewhere, gradient p * sum_j t_j - t as for finite rows; loss = sum over the +inf entries of
+ *     t_j * log(k), plus +inf if any t_j > 0 sits on an entry that is not +inf. So a hard label on
+ *     a +inf logit gives log(k) (0 for k = 1), a label elsewhere +inf; label smoothing puts mass on
+ *     every class, so it gives +inf unless every logit is +inf.
+ * Labels are read from `labels` once when checked and once more, into a local, where used: a label
+ *   that another thread changed in between to a value out of range makes that row's loss and
+ *   gradient NaN (never an access outside logits or grad); changed to ignore_index, the row is
+ *   ignored. */
 int32_t panmax_cross_entropy_f32(const float *logits, int64_t x_stride,
                                  const int64_t *labels,
                                  const float *target, int64_t target_stride,
@@ -237,6 +266,30 @@ int32_t panmax_cross_entropy_f64(const double *logits, int64_t x_stride,
                                  double *loss, int64_t rows, int64_t cols,
                                  int64_t ignore_index, double label_smoothing,
                                  int32_t reduction, int32_t isa);
+
+/* panmax_cross_entropy_* with optional per-class weights `weight` (cols values, each finite and
+ * >= 0, else PANMAX_ERR_ARGUMENT; NULL = all 1, identical to panmax_cross_entropy_*, which is this
+ * function with weight NULL). The semantics are PyTorch's cross_entropy(weight=...):
+ *   effective targets u_j = w_j * t'_j, t' the smoothed one-hot or soft target as above;
+ *   per-row loss = sum_j u_j * (logsumexp(z) - z_j) (hard label, no smoothing: w_y * (lse - z_y));
+ *   gradient = softmax(z) * sum_j u_j - u, then the reduction's scale;
+ *   non-finite rows follow the rules above with u in place of t.
+ * MEAN with class labels divides the loss and every gradient by W = the sum of w[label] over the
+ *   rows not ignored (with label smoothing too, as PyTorch does); W == 0 (every counted label
+ *   weighs 0, every row ignored, or rows == 0) gives loss[0] = NaN and a NaN gradient on the
+ *   counted rows, as PyTorch's 0/0 does (ignored rows keep gradient 0).
+ * MEAN with soft targets divides by rows (PyTorch's rule for probability targets).
+ * weight must not overlap grad or loss. */
+int32_t panmax_cross_entropy_ex_f32(const float *logits, int64_t x_stride, const int64_t *labels,
+                                    const float *target, int64_t target_stride, const float *weight,
+                                    float *grad, int64_t grad_stride, float *loss, int64_t rows,
+                                    int64_t cols, int64_t ignore_index, float label_smoothing,
+                                    int32_t reduction, int32_t isa);
+int32_t panmax_cross_entropy_ex_f64(const double *logits, int64_t x_stride, const int64_t *labels,
+                                    const double *target, int64_t target_stride, const double *weight,
+                                    double *grad, int64_t grad_stride, double *loss, int64_t rows,
+                                    int64_t cols, int64_t ignore_index, double label_smoothing,
+                                    int32_t reduction, int32_t isa);
 
 #ifdef __cplusplus
 }

@@ -46,7 +46,7 @@
 #define PM_ARM64_HWCAP_SVE (1ul << 22)
 #endif
 
-enum { PM_ISA_COUNT = PM_ISA_NEON + 1 };
+enum { PM_ISA_COUNT = PANMAX_ISA_NEON + 1 };
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static pm_isa_table g_tables[PM_ISA_COUNT];
@@ -162,7 +162,7 @@ static int32_t pm_env_isa(void)
         return PANMAX_ISA_AVX512;
     }
     if (pm_ieq(v, "neon")) {
-        return PM_ISA_NEON;
+        return PANMAX_ISA_NEON;
     }
     return PANMAX_ERR_ISA;
 }
@@ -214,24 +214,24 @@ static void pm_init(void)
 #endif
 #if defined(PANMAX_HAVE_NEON) && defined(__aarch64__)
     if (neon) {
-        pm_fill_table__neon(&g_tables[PM_ISA_NEON]);
-        g_supported[PM_ISA_NEON] = 1;
+        pm_fill_table__neon(&g_tables[PANMAX_ISA_NEON]);
+        g_supported[PANMAX_ISA_NEON] = 1;
     }
 #endif
     g_tables[PANMAX_ISA_SCALAR].name = "scalar";
     g_tables[PANMAX_ISA_AVX2].name = "avx2";
     g_tables[PANMAX_ISA_AVX512].name = "avx512";
-    g_tables[PM_ISA_NEON].name = "neon";
+    g_tables[PANMAX_ISA_NEON].name = "neon";
 
     g_best = g_supported[PANMAX_ISA_AVX512] ? PANMAX_ISA_AVX512
            : g_supported[PANMAX_ISA_AVX2]   ? PANMAX_ISA_AVX2
-           : neon                           ? PM_ISA_NEON
+           : neon                           ? PANMAX_ISA_NEON
                                             : PANMAX_ISA_SCALAR;
     int32_t env = pm_env_isa();
     int32_t start;
     if (env == PANMAX_ISA_AUTO) {
         start = g_best;
-    } else if (env >= 0 && g_supported[env]) {
+    } else if (env >= 0 && env < PM_ISA_COUNT && g_supported[env]) {
         start = env;
     } else {
         start = PANMAX_ERR_ISA;
@@ -257,7 +257,7 @@ PANMAX_API const char *panmax_isa_name(int32_t isa)
         return "avx2";
     case PANMAX_ISA_AVX512:
         return "avx512";
-    case PM_ISA_NEON:
+    case PANMAX_ISA_NEON:
         return "neon";
     default:
         return NULL;

@@ -1,5 +1,5 @@
 /*
- * Internal kernel table: the contract between the drivers (ops.c) and the per-ISA kernel files
+ * Internal kernel table: the contract between the row drivers (rows.c) and the per-ISA kernel files
  * (kernels/scalar.c, kernels/avx2.c, kernels/avx512.c, kernels/neon.c). Not installed, not seen by
  * jextract.
  *
@@ -10,9 +10,14 @@
  *   - sums are accumulated in double (or in float pairs flushed to double every few vectors),
  *     so a float row of any length keeps its sum within ~1 ulp;
  *   - exp(t) is only ever evaluated for t <= 0 or t = NaN (t = (x - m) * s with m = row max):
- *     it must return NaN for NaN, +0 for t = -inf and for t below the float/double
- *     underflow threshold (flush of subnormal results to 0 is allowed), 1 for t = 0, and be
- *     within ~1 ulp relative elsewhere. Clamping must not swallow NaN.
+ *     it must return NaN for NaN, +0 for t = -inf, 1 for t = 0, and be within ~1 ulp relative
+ *     elsewhere. Underflow is gradual: where exp(t) is below the smallest normal (float t in
+ *     [-103.97, -87.34], double t in [-745.13, -708.40]) the result is the subnormal value, rounded
+ *     once (no flush to 0; +0 only where the value rounds to 0). Clamping must not swallow NaN.
+ *
+ * Every slot is tested directly on every ISA against the scalar one (native/tests/test_kernels.c,
+ * which fails to build when a slot here is missing from it), and every slot must be called by a
+ * driver (ctest kernel_slots_used). Slots marked "Optional" may be NULL; no other may.
  *
  * Naming: pm_<family>_<dtype>__<isa> (double underscore separates what from how).
  */
@@ -30,13 +35,12 @@
      * fetched while this one is compute-bound). Optional: NULL where an ISA has none. */      \
     typedef double (*pm_expsum_store_ahead_##S##_fn)(const T *x, T *y, int64_t n, T m, T s);    \
     /* y = softmax(x * s) for n <= 16 in registers, results identical to the general path's;    \
-     * returns 0, writing nothing, when the row is not finite (the caller then takes the general \
-     * path). y may equal x. Optional: NULL where an ISA has none. */                           \
+     * returns 0, writing nothing, when the row is not finite or its max m is so large that     \
+     * x - m may overflow (-T_MAX - m overflows; the caller then takes the general path, which  \
+     * handles both). y may equal x. Optional: NULL where an ISA has none. */                    \
     typedef int (*pm_softmax_small_##S##_fn)(const T *x, T *y, int64_t n, T s);                 \
     /* returns sum(exp((x - m) * s)) without storing. */                                       \
     typedef double (*pm_expsum_##S##_fn)(const T *x, int64_t n, T m, T s);                      \
-    /* y = exp((x - m) * s) * c. y may equal x. */                                             \
-    typedef void (*pm_expscale_##S##_fn)(const T *x, T *y, int64_t n, T m, T s, T c);           \
     /* y = x * c. y may equal x. */                                                            \
     typedef void (*pm_scale_##S##_fn)(const T *x, T *y, int64_t n, T c);                        \
     /* y = (x - m) * s - c  (log-softmax output). y may equal x. */                            \
@@ -53,6 +57,12 @@
     typedef void (*pm_subexp_##S##_fn)(const T *a, const T *dy, T *dx, int64_t n, T c);         \
     /* out = e * a - t * b - c  (cross-entropy gradient with soft targets). out may equal e. */ \
     typedef void (*pm_axpbyc_##S##_fn)(const T *e, const T *t, T *out, int64_t n, T a, T b, T c); \
+    /* returns sum(a * b * c) in double (weighted soft-target cross-entropy). */                \
+    typedef double (*pm_dot3_##S##_fn)(const T *a, const T *b, const T *c, int64_t n);          \
+    /* out = e * a - w * (t * b + c)  (weighted soft-target cross-entropy gradient). out may   \
+     * equal e. */                                                                              \
+    typedef void (*pm_waxpbyc_##S##_fn)(const T *e, const T *w, const T *t, T *out, int64_t n,  \
+                                        T a, T b, T c);                                         \
     /* EXACT mode, part 1: sum(exp((x - m) * s)) where x - m is carried as an unevaluated     \
      * pair (TwoSum) so its rounding does not reach exp. */                                    \
     typedef double (*pm_expsum_exact_##S##_fn)(const T *x, int64_t n, T m, T s);                \
@@ -66,7 +76,6 @@
         pm_expsum_store_ahead_##S##_fn expsum_store_ahead;                                      \
         pm_softmax_small_##S##_fn softmax_small;                                                \
         pm_expsum_##S##_fn expsum;                                                              \
-        pm_expscale_##S##_fn expscale;                                                          \
         pm_scale_##S##_fn scale;                                                                \
         pm_shiftscale_##S##_fn shiftscale;                                                      \
         pm_sum_##S##_fn sum;                                                                    \
@@ -75,6 +84,8 @@
         pm_submul_##S##_fn submul;                                                              \
         pm_subexp_##S##_fn subexp;                                                              \
         pm_axpbyc_##S##_fn axpbyc;                                                              \
+        pm_dot3_##S##_fn dot3;                                                                  \
+        pm_waxpbyc_##S##_fn waxpbyc;                                                            \
         pm_expsum_exact_##S##_fn expsum_exact;                                                  \
         pm_exp_exact_##S##_fn exp_exact;                                                        \
     } pm_kernels_##S;
@@ -95,10 +106,6 @@ void pm_fill_table__scalar(pm_isa_table *t);
 void pm_fill_table__avx2(pm_isa_table *t);   /* defined only when PANMAX_HAVE_AVX2 */
 void pm_fill_table__avx512(pm_isa_table *t); /* defined only when PANMAX_HAVE_AVX512 */
 void pm_fill_table__neon(pm_isa_table *t);   /* defined only when PANMAX_HAVE_NEON (aarch64) */
-
-/* The aarch64 ISA's number: PANMAX_ISA_NEON = 3 of panmax.h once the header and bindings/ gain it
- * (one regeneration, on its own); until then the C side names it here. */
-#define PM_ISA_NEON 3
 
 /* dispatch.c: the table for an ISA (after panmax_isa_supported(isa) said yes), or NULL. */
 const pm_isa_table *pm_table_for(int32_t isa);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The C tests once more, cross-compiled for aarch64 and run under qemu-aarch64 (user-mode emulation),
 # so that every run of ./panmax test executes the NEON kernels on an x86 machine: test_api against
-# the long double reference, test_kernels (exp ulps, lanes, the fused kernels) and the fuzz corpus.
+# the long double reference, test_exp (exp ulps, lanes, the fused kernels), test_kernels (every slot against scalar) and the fuzz corpus.
 #
 # Emulation is slow (and aarch64's long double is IEEE quad, computed in software), so test_api runs
 # with PANMAX_TEST_QUICK=1 (shorter size lists, see test_api.c) and only for the NEON kernels

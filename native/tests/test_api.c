@@ -27,11 +27,11 @@
 #include <limits.h>
 #include <sys/wait.h>
 
-#include "kernels.h" /* PM_ISA_NEON only (PANMAX_ISA_NEON once panmax.h has it) */
+#include "kernels.h"
 #include "panmax.h"
 
 /* The ISAs panmax knows, 0 .. TEST_ISA_LAST. */
-#define TEST_ISA_LAST PM_ISA_NEON
+#define TEST_ISA_LAST PANMAX_ISA_NEON
 /* NEON is the baseline of an aarch64 build with kernels/neon.c, and exists nowhere else. */
 #if defined(__aarch64__) && defined(PANMAX_HAVE_NEON)
 #define TEST_EXPECT_NEON 1
@@ -41,13 +41,13 @@
 
 /* ---- error bounds -------------------------------------------------------------------------------
  *
- * softmax, per element with reference p > smallest normal, t = (z - max) / T:
- *     |y - p| <= (SOFTMAX_BOUND + SOFTMAX_T_COEF * |t|) * eps * p
+ * softmax, per element, t = (z - max) / T:
+ *     |y - p| <= (SOFTMAX_BOUND + SOFTMAX_T_COEF * |t|) * eps * p  (+ SUBNORMAL_ULPS grid steps
+ *     below the smallest normal: gradual underflow, no flush)
  *   the |t| term is conditioning, not kernel error: x - max is rounded to the element type
  *   before exp, an absolute error of up to |t| * eps / 2 that exp turns into a relative one
  *   (with a temperature: also 1/T and the product are rounded, 3 * |t| * eps / 2). The constant
- *   covers exp (~1-2 ulp), the store, 1/sum and the final product. Below the smallest normal
- *   the kernels may flush, so there |y - p| <= smallest normal.
+ *   covers exp (~1-2 ulp), the store, 1/sum and the final product.
  * EXACT softmax (T = 1): |y - p| <= EXACT_BOUND * eps * p: the x - max rounding is carried.
  * log-softmax: |y - ref| <= LOG_BOUND * eps * (|t| + H + log(sum) + |ref| + SUM_ULPS): three
  *   roundings of magnitudes |t|, log(sum) and |y|; H = sum_k p_k |t_k| is how far the rounding
@@ -82,6 +82,9 @@
 #define CE_BOUND 8.0L
 #define ACC_COEF 1.0L
 #define SUM_ULPS 1.0L
+/* Results below the smallest normal are as IEEE arithmetic gives them (gradual underflow, never a
+ * flush to 0): within this many steps of the subnormal grid (2^-149, 2^-1074) of the reference. */
+#define SUBNORMAL_ULPS 1.0L
 /* Central differences in long double with step FD_STEP: truncation ~ h^2, rounding ~ 1e-19 / h. */
 #define FD_STEP 1e-5L
 #define FD_TOL 1e-7L
@@ -176,6 +179,12 @@ static long double ratio(long double err, long double scale)
     return isnan(r) ? INFINITY : r;
 }
 
+/* The smallest subnormal of the type under test. */
+static long double denorm_min(void)
+{
+    return g_d->f64 ? (long double)DBL_TRUE_MIN : (long double)FLT_TRUE_MIN;
+}
+
 /* ---- dtype-generic API calls --------------------------------------------------------------------- */
 
 #define DT (g_d->f64)
@@ -256,6 +265,16 @@ static int32_t api_ce(const void *z, int64_t zs, const int64_t *labels, const vo
                                          (float)smoothing, reduction, isa);
 }
 
+static int32_t api_ce_ex(const void *z, int64_t zs, const int64_t *labels, const void *t, int64_t ts,
+                         const void *w, void *g, int64_t gs, void *loss, int64_t rows, int64_t cols, int64_t ignore,
+                         long double smoothing, int32_t reduction, int32_t isa)
+{
+    return DT ? panmax_cross_entropy_ex_f64(z, zs, labels, t, ts, w, g, gs, loss, rows, cols, ignore,
+                                            (double)smoothing, reduction, isa)
+              : panmax_cross_entropy_ex_f32(z, zs, labels, t, ts, w, g, gs, loss, rows, cols, ignore,
+                                            (float)smoothing, reduction, isa);
+}
+
 /* ---- long double reference ------------------------------------------------------------------------ */
 
 typedef struct ref_row {
@@ -326,12 +345,29 @@ static ref_row ref_softmax(const long double *z, int64_t n, long double s, long 
     return r;
 }
 
-/* Reference loss of one row for targets tt (already smoothed); terms with t == 0 count 0. */
+/* Reference loss of one row for targets tt (already smoothed, weighted); terms with t == 0 count 0.
+ * A row with k logits at +inf is the limit as they grow together (panmax.h): sum of t_j log(k) over
+ * them, plus +inf for any t_j > 0 elsewhere. */
 static long double ref_ce_loss(const long double *z, const long double *tt, int64_t n)
 {
     ref_row r = ref_softmax(z, n, 1, NULL, NULL, NULL);
-    if (r.kind == 1 || r.kind == 3) {
+    if (r.kind == 1) {
         return NAN;
+    }
+    if (r.kind == 3) {
+        long double on = 0, off = 0;
+        int64_t k = 0;
+        for (int64_t j = 0; j < n; j++) {
+            k += z[j] == INFINITY;
+        }
+        for (int64_t j = 0; j < n; j++) {
+            if (z[j] == INFINITY) {
+                on += tt[j];
+            } else if (tt[j] != 0) {
+                off += tt[j] * INFINITY;
+            }
+        }
+        return on * logl((long double)k) + off;
     }
     long double lse = r.kind == 2 ? -INFINITY : r.m + r.lsum;
     long double ts = 0, tz = 0;
@@ -474,10 +510,17 @@ static void cmp_prob(const char *op, const void *y, int64_t off, const long doub
             continue;
         }
         long double err = fabsl(yv - rv);
-        if (rv < g_d->tmin) {
-            VCHECK(err <= g_d->tmin, "%s n=%lld j=%lld: tiny output %Lg want %Lg", op, (long long)n,
-                  (long long)j, yv, rv);
+        if (rv < g_d->tmin && err != 0) {
+            /* gradual underflow: the relative bound on top of SUBNORMAL_ULPS steps of the
+             * subnormal grid (exp rounded there once, then the product with 1/sum once) */
+            long double allow = (bound + tcoef * (fabsl(t[j]) + rr.h) + acc_units(n)) * eps * rv +
+                                SUBNORMAL_ULPS * denorm_min();
+            VCHECK(err <= allow, "%s n=%lld j=%lld: subnormal output %Lg want %Lg (t=%Lg)", op, (long long)n,
+                  (long long)j, yv, rv, t[j]);
             continue;
+        }
+        if (rv < g_d->tmin) {
+            continue; /* exact, e.g. 0 for t = -inf */
         }
         long double raw = err / (eps * rv);
         long double units = raw - tcoef * (fabsl(t[j]) + rr.h) - acc_units(n);
@@ -494,6 +537,13 @@ static void cmp_logprob(const char *op, const void *y, int64_t off, const long d
     const long double eps = g_d->eps;
     for (int64_t j = 0; j < n; j++) {
         long double yv = tget(g_d, y, off + j), rv = lp[j];
+        if (rr.kind == 0 && isfinite(rv) && isinf(tround(g_d, rv))) {
+            /* beyond the type's range (a large temperature can put it there): -inf, or the
+             * largest finite value where the reference lies just past it */
+            VCHECK(yv == tround(g_d, rv) || fabsl(yv) == g_d->tmax, "%s n=%lld j=%lld: got %Lg want %Lg (out of range)",
+                   op, (long long)n, (long long)j, yv, rv);
+            continue;
+        }
         if (rr.kind != 0 || isinf(rv)) {
             long double tol = isfinite(rv) ? eps * fabsl(rv) : 0; /* -log(k) is rounded once */
             VCHECK(tu_same(yv, rv) || fabsl(yv - rv) <= tol, "%s n=%lld j=%lld special: got %Lg want %Lg",
@@ -721,6 +771,165 @@ static void test_softmax_ex_case(int64_t n)
     free(t);
 }
 
+/* Gradual underflow: softmax([0, -95]) (f32; f64: [0, -720]) has a subnormal second element, and
+ * rows whose entries sweep t across the underflow threshold (f32 [-110, -80], f64 [-760, -700])
+ * at every lane position, main loop and tail, must give each subnormal value, never 0: plain
+ * softmax, EXACT, and with a temperature (T = 2 on doubled inputs: the same t). */
+static void test_underflow(void)
+{
+    char ctx[160];
+    const long double lo = g_d->f64 ? -760 : -110, hi = g_d->f64 ? -700 : -80;
+    const long double probe = g_d->f64 ? -720 : -95;
+    static const int64_t lens[] = {2, 3, 7, 8, 9, 16, 17, 31, 33, 64, 65, 100};
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        const int64_t n = lens[li];
+        void *x = talloc(g_d, n), *x2 = talloc(g_d, n), *y = talloc(g_d, n);
+        long double *z = xmalloc(sizeof(long double) * (size_t)n * 3), *p = z + n, *t = z + 2 * n;
+        /* first the probe row, then the sweep; the steps put every lane in the subnormal range */
+        const long double step = (hi - lo) / 400;
+        for (long double t0 = lo - step; t0 <= hi; t0 += step) {
+            const int is_probe = t0 < lo;
+            for (int64_t j = 0; j < n; j++) {
+                long double v = j == 0 ? 0 : is_probe ? probe : t0 + (long double)(j - 1) * (hi - lo) / 64;
+                tset(g_d, x, j, v);
+                tset(g_d, x2, j, 2 * tget(g_d, x, j));
+                z[j] = tget(g_d, x, j);
+            }
+            ref_row rr = ref_softmax(z, n, 1, p, NULL, t);
+            for (int mode = 0; mode < 3; mode++) {
+                snprintf(ctx, sizeof ctx, "underflow %s %s n=%lld t0=%Lg mode=%d", g_d->name, panmax_isa_name(g_isa),
+                         (long long)n, is_probe ? probe : t0, mode);
+                tu_context = ctx;
+                memset(y, TU_POISON, (size_t)n * g_d->size);
+                int32_t st = mode == 0 ? api_softmax(x, n, y, n, 1, n, g_isa)
+                           : mode == 1 ? api_softmax_ex(x, n, y, n, 1, n, 1, NULL, 0, NULL, 0, PANMAX_FLAG_EXACT, g_isa)
+                                       : api_softmax_ex(x2, n, y, n, 1, n, 2, NULL, 0, NULL, 0, 0, g_isa);
+                CHECK_EQ_INT(st, PANMAX_OK);
+                cmp_prob(mode == 0 ? "softmax underflow" : mode == 1 ? "softmax_ex exact underflow" : "softmax_ex T underflow",
+                         y, 0, p, t, n, rr, mode == 1 ? EXACT_BOUND : SOFTMAX_BOUND,
+                         mode == 1 ? 0 : mode == 0 ? SOFTMAX_T_COEF : SOFTMAX_T_COEF_TEMP);
+                for (int64_t j = 1; j < n; j++) {
+                    /* a reference at least a whole grid step above 0 must not come out as 0 */
+                    VCHECK(!(p[j] >= 1.5L * denorm_min() && tget(g_d, y, j) == 0),
+                           "element %lld flushed to 0 (want %Lg)", (long long)j, p[j]);
+                }
+            }
+            if (is_probe && n == 2) {
+                /* the case from the issue: element 1 is exp(probe) / (1 + exp(probe)) */
+                VCHECK(tget(g_d, y, 1) > 0 && fabsl(tget(g_d, y, 1) - p[1]) <= denorm_min(),
+                       "softmax([0, %Lg])[1] = %Lg, want %Lg", probe, tget(g_d, y, 1), p[1]);
+            }
+        }
+        free(z);
+        gfree(x);
+        gfree(x2);
+        gfree(y);
+    }
+}
+
+/* Temperature overflow: with a large temperature, (x - max) / T is an ordinary number even where
+ * x - max overflows the element type ({T_MAX, -T_MAX} at T = T_MAX is [0.881, 0.119]). The cases of
+ * the issue, then rows of huge entries at large temperatures, every flag combination, in place
+ * too, and one row long enough for the blocked form. */
+static void check_ex_row(const void *x, int64_t n, long double temp, int32_t flags, int inplace, const char *op)
+{
+    void *y = talloc(g_d, n), *xi = inplace ? talloc(g_d, n) : NULL;
+    long double *z = xmalloc(sizeof(long double) * (size_t)n * 4), *p = z + n, *lp = z + 2 * n, *t = z + 3 * n;
+    get_row(x, 0, n, z);
+    ref_row rr = ref_softmax(z, n, 1.0L / tround(g_d, temp), p, lp, t);
+    const void *src = x;
+    void *dst = y;
+    if (inplace) {
+        copy_buf(xi, x, n);
+        src = dst = xi;
+    }
+    CHECK_EQ_INT(api_softmax_ex(src, n, dst, n, 1, n, temp, NULL, 0, NULL, 0, flags, g_isa), PANMAX_OK);
+    if (flags & PANMAX_FLAG_LOG) {
+        cmp_logprob(op, dst, 0, lp, t, n, rr, LOG_BOUND * 2);
+    } else if (flags & PANMAX_FLAG_EXACT) {
+        cmp_prob(op, dst, 0, p, t, n, rr, EXACT_BOUND, SOFTMAX_T_COEF);
+    } else {
+        cmp_prob(op, dst, 0, p, t, n, rr, SOFTMAX_BOUND, SOFTMAX_T_COEF_TEMP);
+    }
+    free(z);
+    gfree(y);
+    if (xi) {
+        gfree(xi);
+    }
+}
+
+static void test_temperature_overflow(void)
+{
+    char ctx[160];
+    const long double tmax = g_d->tmax;
+    static const char *const ops[] = {"softmax_ex T overflow", "softmax_ex log T overflow",
+                                      "softmax_ex exact T overflow", "softmax_ex log|exact T overflow"};
+    /* the issue's cases: {T_MAX, -T_MAX} at T = T_MAX (t = -2), and f32 log-softmax at T = 1e10 */
+    void *x = talloc(g_d, 2);
+    tset(g_d, x, 0, tmax);
+    tset(g_d, x, 1, -tmax);
+    for (int32_t flags = 0; flags < 4; flags++) {
+        snprintf(ctx, sizeof ctx, "temperature overflow %s %s {max, -max} flags=%d", g_d->name, panmax_isa_name(g_isa),
+                 flags);
+        tu_context = ctx;
+        void *y = talloc(g_d, 2);
+        CHECK_EQ_INT(api_softmax_ex(x, 2, y, 2, 1, 2, tmax, NULL, 0, NULL, 0, flags, g_isa), PANMAX_OK);
+        long double e2 = expl(-2.0L), want0 = 1 / (1 + e2), want1 = e2 / (1 + e2);
+        if (flags & PANMAX_FLAG_LOG) {
+            want0 = logl(want0);
+            want1 = logl(want1);
+        }
+        VCHECK(fabsl(tget(g_d, y, 0) - want0) <= 8 * g_d->eps * fabsl(want0) &&
+                   fabsl(tget(g_d, y, 1) - want1) <= 8 * g_d->eps * fabsl(want1),
+               "got [%Lg, %Lg], want [%Lg, %Lg]", tget(g_d, y, 0), tget(g_d, y, 1), want0, want1);
+        if (!g_d->f64) {
+            CHECK_EQ_INT(api_softmax_ex(x, 2, y, 2, 1, 2, 1e10L, NULL, 0, NULL, 0, flags | PANMAX_FLAG_LOG, g_isa),
+                         PANMAX_OK);
+            long double want = -2.0L * tmax / (long double)1e10f; /* -6.8e28 */
+            VCHECK(fabsl(tget(g_d, y, 1) - want) <= 4 * g_d->eps * fabsl(want), "log-softmax at T = 1e10: %Lg, want %Lg",
+                   tget(g_d, y, 1), want);
+        }
+        gfree(y);
+    }
+    gfree(x);
+    /* random rows of huge entries */
+    const long double temps[] = {1.5L, 1e3L, 1e20L, tmax * 0x1p-30L, tmax / 3, tmax};
+    static const int64_t lens[] = {1, 2, 3, 7, 8, 9, 16, 17, 33, 100, 1000};
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        const int64_t n = lens[li];
+        void *row = talloc(g_d, n);
+        for (size_t ti = 0; ti < sizeof temps / sizeof temps[0]; ti++) {
+            for (int32_t flags = 0; flags < 4; flags++) {
+                for (int64_t j = 0; j < n; j++) {
+                    uint64_t u = tu_next() % 10;
+                    long double v = u == 0 ? -INFINITY : u < 4 ? tu_range(-10, 10) : tu_range(-1, 1) * tmax;
+                    tset(g_d, row, j, v);
+                }
+                tset(g_d, row, tu_below(n), tmax * tu_range(0.5, 1)); /* a huge max */
+                snprintf(ctx, sizeof ctx, "temperature overflow %s %s n=%lld T=%Lg flags=%d", g_d->name,
+                         panmax_isa_name(g_isa), (long long)n, temps[ti], flags);
+                tu_context = ctx;
+                check_ex_row(row, n, temps[ti], flags, (int)tu_below(2), ops[flags]);
+            }
+        }
+        gfree(row);
+    }
+    if (!g_memcheck) {
+        /* the blocked form (rows over 8 MiB): per-block prescaling and, for double, block factors */
+        const int64_t n = g_d->f64 ? 1048577 : 2097153;
+        void *row = talloc(g_d, n);
+        for (int64_t j = 0; j < n; j++) {
+            tset(g_d, row, j, tu_below(3) == 0 ? tu_range(-10, 10) : tu_range(-1, 1) * tmax);
+        }
+        snprintf(ctx, sizeof ctx, "temperature overflow %s %s blocked n=%lld", g_d->name, panmax_isa_name(g_isa),
+                 (long long)n);
+        tu_context = ctx;
+        check_ex_row(row, n, tmax / 4, 0, 0, ops[0]);
+        check_ex_row(row, n, tmax / 4, 0, 1, ops[0]);
+        gfree(row);
+    }
+}
+
 /* ---- backward ------------------------------------------------------------------------------------- */
 
 /* A probability row (the reference softmax of random logits, rounded) and its log. */
@@ -892,6 +1101,46 @@ static void test_jacobian_case(int64_t n, int32_t flags)
     gfree(jac);
 }
 
+/* The Jacobian of rows that are not probabilities is the formula in IEEE arithmetic of the element
+ * type (panmax.h): p = {inf, 0, 0} gives J00 = inf * (1 - inf) = -inf and NaN where inf meets 0;
+ * also a NaN row, a negative entry and a row longer than a vector. */
+static void test_jacobian_ieee(void)
+{
+    char ctx[160];
+    const long double rows_in[][3] = {{INFINITY, 0, 0}, {0, INFINITY, 0.5L}, {NAN, 0.25L, 0.75L}, {-1, 2, 0}};
+    for (size_t c = 0; c < sizeof rows_in / sizeof rows_in[0] + 1; c++) {
+        const int64_t n = c < 4 ? 3 : 19;
+        void *x = talloc(g_d, n), *jac = talloc(g_d, n * n);
+        for (int64_t j = 0; j < n; j++) {
+            tset(g_d, x, j, c < 4 ? rows_in[c][j] : j == 5 ? INFINITY : j % 3 == 0 ? 0 : -tu_range(0, 1));
+        }
+        for (int log_jac = 0; log_jac < 2; log_jac++) {
+            snprintf(ctx, sizeof ctx, "jacobian IEEE %s %s case %zu log=%d", g_d->name, panmax_isa_name(g_isa), c, log_jac);
+            tu_context = ctx;
+            CHECK_EQ_INT(api_jacobian(x, n, jac, 1, n, log_jac ? PANMAX_FLAG_LOG : 0, g_isa), PANMAX_OK);
+            for (int64_t i = 0; i < n; i++) {
+                for (int64_t j = 0; j < n; j++) {
+                    /* the formula, each operation rounded to the element type */
+                    long double pi = tget(g_d, x, i), pj = tget(g_d, x, j), want;
+                    if (i == j) {
+                        want = log_jac ? tround(g_d, 1 - pi) : tround(g_d, pi * tround(g_d, 1 - pi));
+                    } else {
+                        want = log_jac ? -pj : tround(g_d, pj * -pi);
+                    }
+                    long double got = tget(g_d, jac, i * n + j);
+                    CHECK(tu_same(got, want), "J[%lld][%lld] = %Lg, want %Lg", (long long)i, (long long)j, got, want);
+                }
+            }
+            if (c == 0) {
+                CHECK(tget(g_d, jac, 0) == -INFINITY, "jacobian({inf, 0, 0}) J00 = %Lg, want -inf", tget(g_d, jac, 0));
+                CHECK(log_jac || (isnan(tget(g_d, jac, 1)) && isnan(tget(g_d, jac, 3))), "J01, J10 must be NaN (inf * 0)");
+            }
+        }
+        gfree(x);
+        gfree(jac);
+    }
+}
+
 static void test_jmm_case(int64_t n, int64_t k, int32_t flags)
 {
     char ctx[160];
@@ -988,16 +1237,20 @@ static void test_jmm_huge_stride(void)
 
 /* ---- cross-entropy ------------------------------------------------------------------------------------ */
 
-static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /* 0 none, 1 out, 2 in place */)
+/* weighted: class weights w (some 0) and panmax_cross_entropy_ex; else panmax_cross_entropy, which
+ * must give the bits of panmax_cross_entropy_ex with weight NULL. The reference works with the
+ * effective targets u = w * t' throughout (panmax.h). */
+static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /* 0 none, 1 out, 2 in place */,
+                         int weighted)
 {
-    char ctx[200];
+    char ctx[220];
     static const long double smooths[] = {0, 0, 0.1L, 1};
     const long double ls = smooths[tu_below(4)];
     const int64_t rows = n > 5000 ? 2 : 1 + tu_below(5);
     const int64_t ignore = (n > 1 && tu_below(3) == 0) ? 0 : -100;
-    snprintf(ctx, sizeof ctx, "cross_entropy %s %s n=%lld rows=%lld soft=%d red=%d grad=%d ls=%Lg ignore=%lld",
-             g_d->name, panmax_isa_name(g_isa), (long long)n, (long long)rows, soft, reduction, grad_mode, ls,
-             (long long)ignore);
+    snprintf(ctx, sizeof ctx, "cross_entropy%s %s %s n=%lld rows=%lld soft=%d red=%d grad=%d ls=%Lg ignore=%lld",
+             weighted ? "_ex weighted" : "", g_d->name, panmax_isa_name(g_isa), (long long)n, (long long)rows, soft,
+             reduction, grad_mode, ls, (long long)ignore);
     tu_context = ctx;
     const int64_t zs = n + tu_below(3);
     const int64_t gs = grad_mode == 2 ? zs : n + tu_below(3);
@@ -1009,8 +1262,15 @@ static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /
     int64_t *labels = soft ? NULL : galloc(sizeof(int64_t) * (size_t)rows);
     const int64_t loss_len = reduction == PANMAX_REDUCTION_NONE ? rows : 1;
     void *loss = talloc(g_d, loss_len);
+    void *w = weighted ? talloc(g_d, n) : NULL;
+    if (w) {
+        /* sometimes all zero: MEAN over labels then divides by 0 (NaN, as PyTorch) */
+        const int all_zero = tu_below(12) == 0;
+        for (int64_t j = 0; j < n; j++) {
+            tset(g_d, w, j, all_zero || tu_below(5) == 0 ? 0 : tu_range(0, 3));
+        }
+    }
 
-    int64_t count = 0;
     for (int64_t r = 0; r < rows; r++) {
         int fam = tu_below(5) == 0 ? pick_family(n) : FAM_TEN;
         fill_family(z, r * zs, n, fam);
@@ -1029,14 +1289,38 @@ static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /
                     tset(g_d, z, r * zs + j, -INFINITY); /* 0 * -inf must count 0 */
                 }
             }
-            count++;
         } else {
             labels[r] = tu_below(5) == 0 ? ignore : tu_below(n);
-            count += labels[r] != ignore;
+        }
+    }
+    /* the MEAN denominator: rows (soft), counted rows, or their weight sum */
+    long double denom = soft ? rows : 0;
+    for (int64_t r = 0; !soft && r < rows; r++) {
+        if (labels[r] != ignore) {
+            denom += w ? tget(g_d, w, labels[r]) : 1;
         }
     }
     copy_buf(zcopy, z, span_of(rows, n, zs));
-    CHECK_EQ_INT(api_ce(z, zs, labels, tg, ts, g, gs, loss, rows, n, ignore, ls, reduction, g_isa), PANMAX_OK);
+    if (weighted) {
+        CHECK_EQ_INT(api_ce_ex(z, zs, labels, tg, ts, w, g, gs, loss, rows, n, ignore, ls, reduction, g_isa), PANMAX_OK);
+    } else {
+        /* cross_entropy_ex with weight NULL, then cross_entropy: the same bits */
+        void *g2 = grad_mode == 1 ? talloc(g_d, span_of(rows, n, gs)) : NULL, *loss2 = talloc(g_d, loss_len);
+        void *z2 = talloc(g_d, span_of(rows, n, zs));
+        copy_buf(z2, z, span_of(rows, n, zs));
+        void *g2p = grad_mode == 2 ? z2 : g2;
+        CHECK_EQ_INT(api_ce_ex(z2, zs, labels, tg, ts, NULL, g2p, gs, loss2, rows, n, ignore, ls, reduction, g_isa),
+                     PANMAX_OK);
+        CHECK_EQ_INT(api_ce(z, zs, labels, tg, ts, g, gs, loss, rows, n, ignore, ls, reduction, g_isa), PANMAX_OK);
+        CHECK(memcmp(loss, loss2, (size_t)loss_len * g_d->size) == 0 &&
+                  (!g || memcmp(g, g2p, (size_t)span_of(rows, n, gs) * g_d->size) == 0),
+              "cross_entropy differs from cross_entropy_ex(weight = NULL)");
+        if (g2) {
+            gfree(g2);
+        }
+        gfree(loss2);
+        gfree(z2);
+    }
     if (grad_mode == 1) {
         check_gaps(g, rows, n, gs, "cross_entropy grad");
     }
@@ -1044,7 +1328,7 @@ static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /
     long double *zr = xmalloc(sizeof(long double) * (size_t)n * 4);
     long double *tt = zr + n, *p = zr + 2 * n, *tl = zr + 3 * n;
     long double total = 0, total_scale = 0;
-    const long double gscale = reduction == PANMAX_REDUCTION_MEAN && count > 0 ? 1.0L / count : 1;
+    const long double gscale = reduction != PANMAX_REDUCTION_MEAN ? 1 : denom > 0 ? 1.0L / denom : w ? NAN : 1;
     for (int64_t r = 0; r < rows; r++) {
         get_row(zcopy, r * zs, n, zr);
         int ignored = !soft && labels[r] == ignore;
@@ -1053,6 +1337,9 @@ static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /
             tt[j] = (1 - ls) * given + ls / n;
             if (ls == 1) {
                 tt[j] = 1.0L / n;
+            }
+            if (w) {
+                tt[j] *= tget(g_d, w, j); /* u = w * t' */
             }
         }
         long double want = ignored ? 0 : ref_ce_loss(zr, tt, n);
@@ -1077,7 +1364,7 @@ static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /
                 VCHECK(tu_same(got, want), "loss[%lld] = %Lg want %Lg", (long long)r, got, want);
             } else {
                 long double units = ratio(fabsl(got - want), g_d->eps * lscale);
-                stat_add("cross_entropy loss", units, CE_BOUND);
+                stat_add(w ? "cross_entropy_ex loss" : "cross_entropy loss", units, CE_BOUND);
                 VCHECK(units <= CE_BOUND, "loss[%lld] = %.10Lg want %.10Lg", (long long)r, got, want);
             }
         } else {
@@ -1091,23 +1378,24 @@ static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /
                     VCHECK(isnan(got), "grad[%lld][%lld] = %Lg want NaN", (long long)r, (long long)j, got);
                     continue;
                 }
-                long double scale = ((p[j] > 0 ? p[j] * (4 + fabsl(tl[j]) + acc_units(n)) : 0) + fabsl(tt[j])) * gscale;
+                long double pt = p[j] * (tsum > 1 ? tsum : 1); /* p * sum(u): weights make it exceed p */
+                long double scale = ((p[j] > 0 ? pt * (4 + fabsl(tl[j]) + acc_units(n)) : 0) + fabsl(tt[j])) * gscale;
                 long double units = ratio(fabsl(got - gw), g_d->eps * scale + g_d->tmin);
-                stat_add("cross_entropy grad", units, CE_BOUND);
+                stat_add(w ? "cross_entropy_ex grad" : "cross_entropy grad", units, CE_BOUND);
                 VCHECK(units <= CE_BOUND, "grad[%lld][%lld] = %.10Lg want %.10Lg (%.3Lg units)", (long long)r,
                       (long long)j, got, gw, units);
             }
         }
     }
     if (reduction != PANMAX_REDUCTION_NONE) {
-        long double want = reduction == PANMAX_REDUCTION_SUM ? total : count ? total / count : NAN;
+        long double want = reduction == PANMAX_REDUCTION_SUM ? total : denom > 0 ? total / denom : NAN;
         long double got = tget(g_d, loss, 0);
         if (!isfinite(want)) {
             VCHECK(tu_same(got, want), "reduced loss %Lg want %Lg", got, want);
         } else {
             long double units = ratio(fabsl(got - want),
-                                      g_d->eps * (reduction == PANMAX_REDUCTION_MEAN && count ? total_scale / count : total_scale));
-            stat_add("cross_entropy reduced", units, CE_BOUND);
+                                      g_d->eps * (reduction == PANMAX_REDUCTION_MEAN ? total_scale / denom : total_scale));
+            stat_add(w ? "cross_entropy_ex reduced" : "cross_entropy reduced", units, CE_BOUND);
             VCHECK(units <= CE_BOUND, "reduced loss %.10Lg want %.10Lg", got, want);
         }
     }
@@ -1126,7 +1414,85 @@ static void test_ce_case(int64_t n, int soft, int32_t reduction, int grad_mode /
     if (labels) {
         gfree(labels);
     }
+    if (w) {
+        gfree(w);
+    }
     gfree(loss);
+}
+
+/* +inf logits in cross-entropy: the limit as the +inf logits grow together (panmax.h), loss and
+ * gradient, for the cases of the rule: a label on the only +inf entry (0), on one of two (log 2),
+ * off them (+inf), smoothing (+inf unless every logit is +inf), soft targets, class weights, and a
+ * NaN that still wins. Every ISA, every grad mode. */
+static void test_ce_pinf(void)
+{
+    char ctx[160];
+    const long double I = INFINITY, L2 = logl(2);
+    struct pinf_case {
+        long double z[3];
+        int64_t label;         /* -1: soft targets t */
+        long double t[3], w[3]; /* w[0] == 0: no weights */
+        long double ls, loss;  /* loss: NaN for NaN */
+    } cases[] = {
+        {{I, 1, 2}, 0, {0}, {0}, 0, 0},
+        {{I, I, 2}, 1, {0}, {0}, 0, L2},
+        {{I, 1, 2}, 2, {0}, {0}, 0, I},
+        {{I, 1, 2}, 0, {0}, {0}, 0.1L, I},
+        {{I, I, I}, 0, {0}, {0}, 0.1L, logl(3)},
+        {{I, I, 3}, -1, {0.5L, 0.5L, 0}, {0}, 0, L2},
+        {{I, 1, 2}, -1, {0.5L, 0, 0.5L}, {0}, 0, I},
+        {{I, I, -I}, -1, {0.25L, 0.75L, 0}, {0}, 0, L2},
+        {{I, I, 2}, 1, {0}, {1, 3, 1}, 0, 3 * L2},
+        {{I, 1, 2}, 0, {0}, {2, 1, 0}, 0, 0},
+        {{I, I, 2}, -1, {0.5L, 0.5L, 0}, {1, 3, 5}, 0, 2 * L2},
+        {{I, NAN, 2}, 0, {0}, {0}, 0, NAN},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const struct pinf_case *k = &cases[c];
+        const int soft = k->label < 0, weighted = k->w[0] != 0;
+        void *z = talloc(g_d, 3), *t = talloc(g_d, 3), *w = talloc(g_d, 3), *g = talloc(g_d, 3), *loss = talloc(g_d, 1);
+        int64_t label = k->label;
+        for (int j = 0; j < 3; j++) {
+            tset(g_d, z, j, k->z[j]);
+            tset(g_d, t, j, k->t[j]);
+            tset(g_d, w, j, k->w[j]);
+        }
+        for (int gm = 0; gm < 2; gm++) {
+            snprintf(ctx, sizeof ctx, "cross_entropy +inf %s %s case %zu grad=%d", g_d->name, panmax_isa_name(g_isa), c, gm);
+            tu_context = ctx;
+            CHECK_EQ_INT(api_ce_ex(z, 3, soft ? NULL : &label, soft ? t : NULL, 3, weighted ? w : NULL, gm ? g : NULL, 3,
+                                   loss, 1, 3, -100, k->ls, PANMAX_REDUCTION_NONE, g_isa),
+                         PANMAX_OK);
+            long double got = tget(g_d, loss, 0);
+            VCHECK(tu_same(got, k->loss) || fabsl(got - k->loss) <= 4 * g_d->eps * fabsl(k->loss),
+                   "loss %Lg, want %Lg", got, k->loss);
+            if (!gm) {
+                continue;
+            }
+            /* gradient p * sum(u) - u, p = 1/k on the +inf entries */
+            long double kinf = 0, usum = 0, u[3];
+            for (int j = 0; j < 3; j++) {
+                kinf += k->z[j] == INFINITY;
+            }
+            for (int j = 0; j < 3; j++) {
+                long double given = soft ? k->t[j] : (long double)(j == k->label);
+                u[j] = ((1 - k->ls) * given + k->ls / 3) * (weighted ? k->w[j] : 1);
+                usum += u[j];
+            }
+            for (int j = 0; j < 3; j++) {
+                long double pj = k->z[j] == INFINITY ? 1 / kinf : 0;
+                long double want = isnan(k->loss) ? NAN : pj * usum - u[j];
+                long double gj = tget(g_d, g, j);
+                VCHECK(tu_same(gj, want) || fabsl(gj - want) <= 4 * g_d->eps * (fabsl(want) + usum),
+                       "grad[%d] = %Lg, want %Lg", j, gj, want);
+            }
+        }
+        gfree(z);
+        gfree(t);
+        gfree(w);
+        gfree(g);
+        gfree(loss);
+    }
 }
 
 /* ---- gradients against central differences (f64, long double reference) ------------------------- */
@@ -1227,30 +1593,39 @@ static void test_finite_differences(void)
             }
         }
     }
-    /* cross-entropy gradient: hard label with smoothing, and soft targets */
-    for (int soft = 0; soft < 2; soft++) {
+    /* cross-entropy gradient: hard label with smoothing, and soft targets; then both with class
+     * weights (cross_entropy_ex: the loss of u = w * t') */
+    for (int c = 0; c < 4; c++) {
+        const int soft = c & 1, weighted = c >> 1;
         const double ls = soft ? 0.0 : 0.1;
         int64_t label = tu_below(N);
         long double ts = 0;
+        double wd[N];
         for (int64_t j = 0; j < N; j++) {
             td[j] = tu_unif();
             ts += td[j];
+            wd[j] = tu_range(0.1, 3);
         }
         for (int64_t j = 0; j < N; j++) {
             td[j] = (double)(td[j] / ts);
             long double given = soft ? td[j] : (long double)(j == label);
-            tt[j] = (1 - (long double)ls) * given + (long double)ls / N;
+            tt[j] = ((1 - (long double)ls) * given + (long double)ls / N) * (weighted ? wd[j] : 1);
         }
-        CHECK_EQ_INT(panmax_cross_entropy_f64(zd, N, soft ? NULL : &label, soft ? td : NULL, N, grad, N, loss, 1, N,
-                                              -100, ls, PANMAX_REDUCTION_NONE, g_isa), PANMAX_OK);
-        check_fd(soft ? "cross_entropy soft loss" : "cross_entropy label loss", -1, loss[0], ref_ce_loss(z, tt, N));
+        CHECK_EQ_INT(panmax_cross_entropy_ex_f64(zd, N, soft ? NULL : &label, soft ? td : NULL, N, weighted ? wd : NULL,
+                                                 grad, N, loss, 1, N, -100, ls, PANMAX_REDUCTION_NONE, g_isa),
+                     PANMAX_OK);
+        static const char *const what[][2] = {{"cross_entropy label loss", "cross_entropy label grad"},
+                                              {"cross_entropy soft loss", "cross_entropy soft grad"},
+                                              {"cross_entropy weighted label loss", "cross_entropy weighted label grad"},
+                                              {"cross_entropy weighted soft loss", "cross_entropy weighted soft grad"}};
+        check_fd(what[c][0], -1, loss[0], ref_ce_loss(z, tt, N));
         for (int64_t j = 0; j < N; j++) {
             memcpy(zp, z, sizeof z);
             zp[j] += FD_STEP;
             long double fp = ref_ce_loss(zp, tt, N);
             zp[j] -= 2 * FD_STEP;
             long double fm = ref_ce_loss(zp, tt, N);
-            check_fd(soft ? "cross_entropy soft grad" : "cross_entropy label grad", j, grad[j], fd_diff(fp, fm));
+            check_fd(what[c][1], j, grad[j], fd_diff(fp, fm));
         }
     }
     g_d = saved;
@@ -1491,6 +1866,25 @@ static void test_errors(void)
     EXPECT_ST(api_ce(x, S, labels, NULL, 0, y, S, loss, R, C, -100, 1.5L, NONE, A), PANMAX_ERR_ARGUMENT);
     EXPECT_ST(api_ce(x, S, labels, NULL, 0, y, S, loss, R, C, -100, NAN, NONE, A), PANMAX_ERR_ARGUMENT);
     EXPECT_ST(api_ce(x, S, labels, NULL, 0, y, S, loss, R, C, -100, 0, NONE, 11), PANMAX_ERR_ISA);
+    /* class weights: cols values, finite and >= 0, aligned, apart from the outputs */
+    {
+        void *wt = talloc(g_d, C);
+        for (int64_t j = 0; j < C; j++) {
+            tset(g_d, wt, j, 1 + j);
+        }
+        static const long double bad_w[] = {-1.0L, -1e-30L, NAN, INFINITY, -INFINITY};
+        for (size_t i = 0; i < sizeof bad_w / sizeof bad_w[0]; i++) {
+            tset(g_d, wt, C - 1, bad_w[i]);
+            EXPECT_ST(api_ce_ex(x, S, labels, NULL, 0, wt, y, S, loss, R, C, -100, 0, NONE, A), PANMAX_ERR_ARGUMENT);
+            EXPECT_ST(api_ce_ex(x, S, NULL, dy, S, wt, y, S, loss, R, C, -100, 0, NONE, A), PANMAX_ERR_ARGUMENT);
+        }
+        tset(g_d, wt, C - 1, 0); /* zero weights are fine */
+        EXPECT_ST(api_ce_ex(x, S, labels, NULL, 0, MIS(wt), y, S, loss, R, C, -100, 0, NONE, A), PANMAX_ERR_ALIGNMENT);
+        EXPECT_ST(api_ce_ex(x, S, labels, NULL, 0, (char *)y + es, y, S, loss, R, C, -100, 0, NONE, A), PANMAX_ERR_OVERLAP);
+        EXPECT_ST(api_ce_ex(x, S, labels, NULL, 0, loss, y, S, loss, R, C, -100, 0, NONE, A), PANMAX_ERR_OVERLAP);
+        EXPECT_ST(api_ce_ex(x, S, labels, NULL, 0, wt, y, S, loss, R, C, -100, 0, NONE, 11), PANMAX_ERR_ISA);
+        gfree(wt);
+    }
     /* bad labels: the last row's label is checked before anything is written */
     labels[2] = C;
     EXPECT_ST(api_ce(x, S, labels, NULL, 0, y, S, loss, R, C, -100, 0, NONE, A), PANMAX_ERR_ARGUMENT);
@@ -1511,9 +1905,70 @@ static void test_errors(void)
     CHECK(isnan(tget(g_d, loss, 0)), "MEAN over no rows must be NaN");
     CHECK_EQ_INT(api_ce(x, S, labels, NULL, 0, NULL, 0, loss, R, C, -100, 0, PANMAX_REDUCTION_SUM, A), PANMAX_OK);
     CHECK(tget(g_d, loss, 0) == 0, "SUM over no rows must be 0");
-    /* rows == 0 */
+    /* rows == 0: valid with any pointer; SUM 0, MEAN NaN (0/0), NONE writes nothing */
     CHECK_EQ_INT(api_ce(x, S, labels, NULL, 0, NULL, 0, loss, 0, C, -100, 0, PANMAX_REDUCTION_MEAN, A), PANMAX_OK);
     CHECK(isnan(tget(g_d, loss, 0)), "MEAN over 0 rows must be NaN");
+    for (int weighted = 0; weighted < 2; weighted++) {
+        void *wt = talloc(g_d, C);
+        for (int64_t j = 0; j < C; j++) {
+            tset(g_d, wt, j, 1);
+        }
+        const void *wv = weighted ? wt : NULL;
+        tset(g_d, loss, 0, 7);
+        CHECK_EQ_INT(api_ce_ex(NULL, S, NULL, NULL, 0, wv, NULL, 0, loss, 0, C, -100, 0, PANMAX_REDUCTION_MEAN, A),
+                     PANMAX_OK);
+        CHECK(isnan(tget(g_d, loss, 0)), "MEAN over 0 rows with NULL inputs: %Lg, not NaN", tget(g_d, loss, 0));
+        tset(g_d, loss, 0, 7);
+        CHECK_EQ_INT(api_ce_ex(NULL, S, NULL, NULL, 0, wv, NULL, 0, loss, 0, C, -100, 0, PANMAX_REDUCTION_SUM, A),
+                     PANMAX_OK);
+        CHECK(tget(g_d, loss, 0) == 0, "SUM over 0 rows with NULL inputs: %Lg, not 0", tget(g_d, loss, 0));
+        CHECK_EQ_INT(api_ce_ex(NULL, S, NULL, NULL, 0, wv, NULL, 0, NULL, 0, C, -100, 0, NONE, A), PANMAX_OK);
+        CHECK_EQ_INT(api_ce_ex(NULL, S, labels, NULL, 0, wv, y, S, loss, 0, C, -100, 0.5L, PANMAX_REDUCTION_SUM, A),
+                     PANMAX_OK);
+        outs_clear();
+        outs_watch(y, (size_t)SPAN * es);
+        EXPECT_ST(api_ce_ex(NULL, S, NULL, dy, S, wv, y, S, NULL, 0, C, -100, 0, NONE, A), PANMAX_OK); /* nothing written */
+        outs_clear();
+        /* what is still checked with rows == 0: loss[0] must exist for SUM and MEAN, and the rest */
+        EXPECT_ST(api_ce_ex(NULL, S, NULL, NULL, 0, wv, NULL, 0, NULL, 0, C, -100, 0, PANMAX_REDUCTION_MEAN, A),
+                  PANMAX_ERR_NULL);
+        EXPECT_ST(api_ce_ex(NULL, S, NULL, NULL, 0, wv, NULL, 0, loss, 0, 0, -100, 0, PANMAX_REDUCTION_MEAN, A),
+                  PANMAX_ERR_SIZE);
+        EXPECT_ST(api_ce_ex(NULL, S, labels, dy, S, wv, NULL, 0, loss, 0, C, -100, 0, PANMAX_REDUCTION_MEAN, A),
+                  PANMAX_ERR_ARGUMENT);
+        EXPECT_ST(api_ce_ex(NULL, S, NULL, NULL, 0, wv, NULL, 0, loss, 0, C, -100, 0, 5, A), PANMAX_ERR_ARGUMENT);
+        if (weighted) {
+            tset(g_d, wt, 0, -1);
+            EXPECT_ST(api_ce_ex(NULL, S, NULL, NULL, 0, wt, NULL, 0, loss, 0, C, -100, 0, PANMAX_REDUCTION_SUM, A),
+                      PANMAX_ERR_ARGUMENT);
+        }
+        gfree(wt);
+    }
+    /* class weights whose counted labels all weigh 0: MEAN is PyTorch's 0/0, NaN loss and NaN
+     * gradient on the counted rows; the ignored row keeps gradient 0; SUM is 0 */
+    {
+        void *wt = talloc(g_d, C);
+        for (int64_t j = 0; j < C; j++) {
+            tset(g_d, wt, j, j == 1 || j == C - 1 ? 0 : 2);
+        }
+        labels[0] = 1;
+        labels[1] = -100;
+        labels[2] = C - 1;
+        for (int ls = 0; ls < 2; ls++) {
+            memset(y, TU_POISON, (size_t)SPAN * es);
+            CHECK_EQ_INT(api_ce_ex(x, S, labels, NULL, 0, wt, y, S, loss, R, C, -100, ls * 0.25L, PANMAX_REDUCTION_MEAN, A),
+                         PANMAX_OK);
+            CHECK(isnan(tget(g_d, loss, 0)), "weighted MEAN with zero weight sum: %Lg, not NaN", tget(g_d, loss, 0));
+            for (int64_t j = 0; j < C; j++) {
+                CHECK(isnan(tget(g_d, y, j)) && isnan(tget(g_d, y, 2 * S + j)) && tget(g_d, y, S + j) == 0,
+                      "weighted MEAN with zero weight sum: gradient column %lld", (long long)j);
+            }
+        }
+        CHECK_EQ_INT(api_ce_ex(x, S, labels, NULL, 0, wt, NULL, 0, loss, R, C, -100, 0, PANMAX_REDUCTION_SUM, A),
+                     PANMAX_OK);
+        CHECK(tget(g_d, loss, 0) == 0, "weighted SUM with zero weights: %Lg", tget(g_d, loss, 0));
+        gfree(wt);
+    }
 
     gfree(labels);
     gfree(loss);
@@ -1534,7 +1989,7 @@ static int32_t best_isa(void)
 {
     return panmax_isa_supported(PANMAX_ISA_AVX512) ? PANMAX_ISA_AVX512
          : panmax_isa_supported(PANMAX_ISA_AVX2)   ? PANMAX_ISA_AVX2
-         : panmax_isa_supported(PM_ISA_NEON)       ? PM_ISA_NEON
+         : panmax_isa_supported(PANMAX_ISA_NEON)       ? PANMAX_ISA_NEON
                                                    : PANMAX_ISA_SCALAR;
 }
 
@@ -1611,7 +2066,7 @@ static void test_dispatch(const char *argv0)
     CHECK_EQ_INT(panmax_isa_supported(TEST_ISA_LAST + 1), 0);
     CHECK_EQ_INT(panmax_isa_supported(INT32_MIN), 0);
     /* NEON exactly on aarch64 (always: it is the baseline there), never the x86 ISAs there */
-    CHECK_EQ_INT(panmax_isa_supported(PM_ISA_NEON), TEST_EXPECT_NEON);
+    CHECK_EQ_INT(panmax_isa_supported(PANMAX_ISA_NEON), TEST_EXPECT_NEON);
 #if defined(__aarch64__)
     CHECK_EQ_INT(panmax_isa_supported(PANMAX_ISA_AVX2), 0);
     CHECK_EQ_INT(panmax_isa_supported(PANMAX_ISA_AVX512), 0);
@@ -1619,9 +2074,13 @@ static void test_dispatch(const char *argv0)
     CHECK(strcmp(panmax_isa_name(PANMAX_ISA_SCALAR), "scalar") == 0, "name");
     CHECK(strcmp(panmax_isa_name(PANMAX_ISA_AVX2), "avx2") == 0, "name");
     CHECK(strcmp(panmax_isa_name(PANMAX_ISA_AVX512), "avx512") == 0, "name");
-    CHECK(strcmp(panmax_isa_name(PM_ISA_NEON), "neon") == 0, "name");
+    CHECK(strcmp(panmax_isa_name(PANMAX_ISA_NEON), "neon") == 0, "name");
     CHECK(panmax_isa_name(TEST_ISA_LAST + 1) == NULL && panmax_isa_name(-2) == NULL,
           "unknown ISA names must be NULL");
+#if defined(__x86_64__) || defined(__i386__)
+    CHECK_EQ_INT(panmax_isa_supported(PANMAX_ISA_NEON), 0);
+    CHECK_EQ_INT(panmax_set_isa(PANMAX_ISA_NEON), PANMAX_ERR_ISA);
+#endif
     CHECK_EQ_INT(panmax_active_isa(), best_isa());
     for (int32_t isa = PANMAX_ISA_SCALAR; isa <= TEST_ISA_LAST; isa++) {
         if (panmax_isa_supported(isa)) {
@@ -1652,6 +2111,9 @@ static void test_dispatch(const char *argv0)
     spawn_env_child(argv0, "SCALAR", "scalar");
     spawn_env_child(argv0, "bogus", "invalid");
     spawn_env_child(argv0, "bogus", "invalid-then-scalar");
+#if defined(__x86_64__) || defined(__i386__)
+    spawn_env_child(argv0, "neon", "invalid"); /* a known name this CPU does not run */
+#endif
     for (int32_t isa = PANMAX_ISA_AVX2; isa <= TEST_ISA_LAST; isa++) {
         const char *name = panmax_isa_name(isa);
         spawn_env_child(argv0, name, panmax_isa_supported(isa) ? name : "invalid");
@@ -1714,7 +2176,7 @@ static const char *skip_reason(int32_t isa)
         }
 #endif
         return "the OS does not enable the ZMM/opmask state (XCR0)";
-    case PM_ISA_NEON:
+    case PANMAX_ISA_NEON:
 #if !defined(__aarch64__)
         return "not an aarch64 build (NEON is the aarch64 ISA)";
 #else
@@ -1791,6 +2253,8 @@ static void run_isa(int32_t isa)
             test_softmax_ex_case(100000);
             test_softmax_ex_case(100000);
         }
+        test_underflow();
+        test_temperature_overflow();
         for (size_t i = 0; i < sizeof mid / sizeof mid[0]; i++) {
             for (int which = 0; which < 3; which++) {
                 test_backward_case(mid[i], which);
@@ -1800,6 +2264,7 @@ static void run_isa(int32_t isa)
             test_jacobian_case(n, 0);
             test_jacobian_case(n, PANMAX_FLAG_LOG);
         }
+        test_jacobian_ieee();
         static const int64_t jn[] = {16, 17, 31, 64, 100};
         for (size_t i = 0; i < sizeof jn / sizeof jn[0]; i++) {
             test_jacobian_case(jn[i], 0);
@@ -1813,6 +2278,7 @@ static void run_isa(int32_t isa)
             }
         }
         test_jmm_huge_stride();
+        test_ce_pinf();
         static const int64_t cn[] = {1, 2, 3, 5, 10, 33, 100, 1000, 4097, 32000};
         for (size_t i = 0; i < sizeof cn / sizeof cn[0]; i++) {
             if (g_quick && cn[i] > 5000) {
@@ -1821,7 +2287,8 @@ static void run_isa(int32_t isa)
             for (int soft = 0; soft < 2; soft++) {
                 for (int32_t red = 0; red < 3; red++) {
                     for (int gm = 0; gm < 3; gm++) {
-                        test_ce_case(cn[i], soft, red, gm);
+                        test_ce_case(cn[i], soft, red, gm, 0);
+                        test_ce_case(cn[i], soft, red, gm, 1);
                     }
                 }
             }

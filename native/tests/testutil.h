@@ -56,7 +56,7 @@ static unsigned short tu_site_failures[TU_MAX_SITES];
     CHECK((long long)(a) == (long long)(b), "%s = %lld, expected %lld", #a, (long long)(a),     \
           (long long)(b))
 
-static void *xmalloc(size_t bytes)
+static inline void *xmalloc(size_t bytes)
 {
     void *p = calloc(1, bytes ? bytes : 1);
     if (!p) {
@@ -70,7 +70,7 @@ static void *xmalloc(size_t bytes)
 
 static uint64_t tu_rng_state;
 
-static uint64_t tu_next(void)
+static inline uint64_t tu_next(void)
 {
     uint64_t z = (tu_rng_state += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -79,23 +79,23 @@ static uint64_t tu_next(void)
 }
 
 /* uniform in [0, 1) */
-static double tu_unif(void)
+static inline double tu_unif(void)
 {
     return (double)(tu_next() >> 11) * 0x1.0p-53;
 }
 
 /* uniform in [a, b) */
-static double tu_range(double a, double b)
+static inline double tu_range(double a, double b)
 {
     return a + (b - a) * tu_unif();
 }
 
-static int64_t tu_below(int64_t n)
+static inline int64_t tu_below(int64_t n)
 {
     return (int64_t)(tu_next() % (uint64_t)n);
 }
 
-static uint64_t tu_seed_init(const char *prog)
+static inline uint64_t tu_seed_init(const char *prog)
 {
     const char *env = getenv("PANMAX_TEST_SEED");
     uint64_t seed = env && *env ? strtoull(env, NULL, 0)
@@ -120,7 +120,7 @@ typedef struct tu_map {
 
 static tu_map *tu_maps = NULL;
 
-static void *galloc(size_t bytes)
+static inline void *galloc(size_t bytes)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t pages = (bytes + page - 1) / page;
@@ -146,7 +146,7 @@ static void *galloc(size_t bytes)
     return m->user;
 }
 
-static void gfree(void *p)
+static inline void gfree(void *p)
 {
     for (tu_map **pp = &tu_maps; *pp; pp = &(*pp)->next) {
         if ((*pp)->user == p) {
@@ -175,12 +175,12 @@ typedef struct tu_dtype {
 static const tu_dtype TU_F32 = {0, sizeof(float), "f32", FLT_EPSILON, FLT_MIN, FLT_MAX};
 static const tu_dtype TU_F64 = {1, sizeof(double), "f64", DBL_EPSILON, DBL_MIN, DBL_MAX};
 
-static long double tget(const tu_dtype *d, const void *b, int64_t i)
+static inline long double tget(const tu_dtype *d, const void *b, int64_t i)
 {
     return d->f64 ? (long double)((const double *)b)[i] : (long double)((const float *)b)[i];
 }
 
-static void tset(const tu_dtype *d, void *b, int64_t i, long double v)
+static inline void tset(const tu_dtype *d, void *b, int64_t i, long double v)
 {
     if (d->f64) {
         ((double *)b)[i] = (double)v;
@@ -190,21 +190,21 @@ static void tset(const tu_dtype *d, void *b, int64_t i, long double v)
 }
 
 /* The value as the element type rounds it. */
-static long double tround(const tu_dtype *d, long double v)
+static inline long double tround(const tu_dtype *d, long double v)
 {
     return d->f64 ? (long double)(double)v : (long double)(float)v;
 }
 
 /* A guard buffer of count elements, every byte set to the poison pattern. */
 #define TU_POISON 0xA5
-static void *talloc(const tu_dtype *d, int64_t count)
+static inline void *talloc(const tu_dtype *d, int64_t count)
 {
     void *p = galloc((size_t)count * d->size);
     memset(p, TU_POISON, (size_t)count * d->size);
     return p;
 }
 
-static int tu_is_poison(const void *p, size_t bytes)
+static inline int tu_is_poison(const void *p, size_t bytes)
 {
     const unsigned char *c = p;
     for (size_t i = 0; i < bytes; i++) {
@@ -217,7 +217,7 @@ static int tu_is_poison(const void *p, size_t bytes)
 
 /* Same value, treating NaN == NaN and distinguishing nothing else (for bitwise comparisons use
  * memcmp). */
-static int tu_same(long double a, long double b)
+static inline int tu_same(long double a, long double b)
 {
     return (isnan(a) && isnan(b)) || a == b;
 }

@@ -2,13 +2,23 @@
  * AVX2 + FMA kernels (compiled with -mavx2 -mfma for this file only; dispatch.c calls
  * pm_fill_table__avx2 only after CPUID and XCR0 said the CPU and OS support AVX2/FMA/YMM).
  *
- * exp: exp(t) = 2^k * e^r with k = round(t * log2(e)) and r = t - k*ln2 (ln2 split in a part
- * whose product with k is exact and a remainder, Cody & Waite). e^r on |r| <= ln2/2 is, for float,
- * 1 + r + r^2 * P(r) with the minimax P of Cephes expf.c (S. L. Moshier, < 1 ulp) and, for double,
- * the Taylor series to degree 13 (truncation < 2^-57 relative). 2^k is built by adding k to the
- * exponent field. t below the smallest normal result (-87.33 / -708.39) gives +0 (kernels.h allows
- * the flush), t = -inf gives +0, NaN stays NaN: max(MIN, t) returns t when t is NaN (VMAXPS returns
- * its second operand on NaN).
+ * exp, three variants, all for t <= 0 or NaN (kernels.h), all exp(t) = 2^k * e^r:
+ *   - float, default (pm_exp_ps): k = round(t / ln2) and 2^k from one FMA with a magic constant
+ *     (pm_split_ps), r = t - k ln2 with ln2 split in a 9-bit part (k * LN2_HI exact) and a rest
+ *     (Cody & Waite), e^r = 1 + r p(r) with a degree-5 minimax p, the coefficients of XNNPACK's
+ *     "rr2-p5" float exp (about 1.5 ulp);
+ *   - float, EXACT mode (pm_exp2parts_ps): the same reduction of t plus a low-order part lo, and
+ *     e^r = 1 + r + r^2 P(r) with the minimax P of Cephes expf.c (S. L. Moshier, < 1 ulp);
+ *   - double (pm_exp_pd): table-driven, k = round(64 t / ln2), 2^(k/64) = 2^(k >> 6) T[k & 63] with
+ *     the 64 table entries gathered, e^r - 1 from the Taylor series to degree 5 on |r| <= ln2/128
+ *     (about 1 ulp).
+ * Underflow is gradual (kernels.h): lanes with t below the smallest normal result (MIN_T, -87.34 /
+ * -708.40; t = -inf included) are zeroed, and when a vector has any, a cold path gives the lanes in
+ * [SUB_T, MIN_T) (-104 / -746) their subnormal value: the same computation with the scale 2^(k + 64)
+ * (double: 2^(k + 512)), which is normal, then times 2^-64 (2^-512), so the result is rounded once,
+ * into the subnormal range. Below SUB_T the result rounds to +0 anyway. The common case pays one
+ * VMOVMSKPS and a predicted branch per vector. NaN flows through: the compares are false for NaN, and
+ * the double clamp max(MIN_T, t) returns t when t is NaN (VMAXPD returns its second operand).
  *
  * Tails: the last n % width elements go through VMASKMOV with a mask from a sliding table, so no
  * byte outside [x, x + n) is read or written (masked-off lanes never fault).
@@ -17,6 +27,7 @@
  * is widened to double and accumulated there, so a float row of any length keeps its sum within ~1 ulp.
  */
 #include <immintrin.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -41,19 +52,28 @@ static inline __m256i pm_mask_pd(int64_t rem)
 
 /* ---- float exp -------------------------------------------------------------------------------- */
 
-/* k = round(t / ln2) and 2^k from one FMA: adding the magic constant 0x1.8p23 + 127 leaves k + 127
- * in the low mantissa bits, and shifting them by 23 puts them in the exponent field. */
-static inline __m256 pm_split_ps(__m256 t, __m256 *two_k)
+/* k = round(t / ln2) and 2^(k + bias) from one FMA: adding the magic constant 0x1.8p23 + 127 leaves
+ * k + 127 in the low mantissa bits, and shifting them by 23 puts them in the exponent field. bias is
+ * 0, or PM_F32_SUB_BIAS on the gradual-underflow path (2^k alone would not be a normal number). */
+static inline __attribute__((always_inline)) __m256 pm_split_ps(__m256 t, __m256 *two_k, int bias)
 {
     const __m256 magic = _mm256_set1_ps(PM_F32_MAGIC_BIAS);
     __m256 nk = _mm256_fmadd_ps(t, _mm256_set1_ps(PM_F32_LOG2E), magic);
-    *two_k = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(nk), 23));
+    __m256i bits = _mm256_castps_si256(nk);
+    if (bias) {
+        bits = _mm256_add_epi32(bits, _mm256_set1_epi32(bias));
+    }
+    *two_k = _mm256_castsi256_ps(_mm256_slli_epi32(bits, 23));
     return _mm256_sub_ps(nk, magic);
 }
 
-/* Cephes expf.c coefficients of P, highest degree first. */
+/* Lanes with SUB_T <= t < MIN_T: gradual underflow. */
+static inline __m256 pm_subnormal_lanes_ps(__m256 t, __m256 under)
+{
+    return _mm256_and_ps(under, _mm256_cmp_ps(t, _mm256_set1_ps(PM_F32_SUB_T), _CMP_GE_OQ));
+}
 
-/* e^r for |r| <= ln2/2, rounded once at the final 1 + (...). */
+/* e^r for |r| <= ln2/2 from Cephes expf.c's minimax P, rounded once at the final 1 + (...). */
 static inline __m256 pm_expr_ps(__m256 r)
 {
     __m256 p = _mm256_set1_ps(PM_F32_P0);
@@ -66,31 +86,47 @@ static inline __m256 pm_expr_ps(__m256 r)
     return _mm256_add_ps(_mm256_fmadd_ps(p, r2, r), _mm256_set1_ps(1.0f));
 }
 
-/* exp(t) for t <= 0 or NaN; lo is an extra low-order part added to t inside the reduction (EXACT
- * mode). Lanes under MIN_T are zeroed, NaN flows through. */
+/* The EXACT exp of t + lo (lo: a low-order part added inside the reduction), times 2^bias. */
+static inline __attribute__((always_inline)) __m256 pm_exp2parts_core_ps(__m256 t, __m256 lo, int bias)
+{
+    __m256 scale;
+    __m256 k = pm_split_ps(t, &scale, bias);
+    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_HI), t); /* exact (Sterbenz) */
+    r = _mm256_add_ps(r, _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_LO), lo));
+    return _mm256_mul_ps(pm_expr_ps(r), scale);
+}
+
+/* The rare path of pm_exp2parts_ps: the subnormal results of the lanes in `sub`. */
+static __attribute__((noinline, cold)) __m256 pm_exp2parts_sub_ps(__m256 t, __m256 lo, __m256 e, __m256 sub)
+{
+    __m256 es = _mm256_mul_ps(pm_exp2parts_core_ps(t, lo, PM_F32_SUB_BIAS), _mm256_set1_ps(PM_F32_SUB_UNSCALE));
+    return _mm256_blendv_ps(e, es, sub);
+}
+
+/* exp(t + lo) for t <= 0 or NaN (EXACT mode). Lanes under SUB_T give +0, lanes in [SUB_T, MIN_T)
+ * the subnormal value (rare path), NaN flows through. */
 static inline __m256 pm_exp2parts_ps(__m256 t, __m256 lo)
 {
     __m256 under = _mm256_cmp_ps(t, _mm256_set1_ps(PM_F32_MIN_T), _CMP_LT_OQ); /* false for NaN */
-    __m256 scale;
-    __m256 k = pm_split_ps(t, &scale);
-    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_HI), t); /* exact (Sterbenz) */
-    r = _mm256_add_ps(r, _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_LO), lo));
-    __m256 e = _mm256_mul_ps(pm_expr_ps(r), scale);
-    return _mm256_andnot_ps(under, e);
+    __m256 e = _mm256_andnot_ps(under, pm_exp2parts_core_ps(t, lo, 0));
+    if (__builtin_expect(_mm256_movemask_ps(under) != 0, 0)) {
+        __m256 sub = pm_subnormal_lanes_ps(t, under);
+        if (__builtin_expect(_mm256_movemask_ps(sub) != 0, 0)) {
+            e = pm_exp2parts_sub_ps(t, lo, e, sub);
+        }
+    }
+    return e;
 }
 
 /*
  * The default (fast) exp: the same reduction (pm_split_ps), and e^r from a degree-5 minimax polynomial,
  * 1 + r (c1 + r (c2 + r (c3 + r (c4 + r c5)))), with the coefficients of XNNPACK's f32 "rr2-p5"
- * exp kernels (numbers only; max error about 1.5 ulp over the reduced range). No clamp is needed:
- * lanes below MIN_T are zeroed, NaN flows through the arithmetic.
+ * exp kernels (numbers only; max error about 1.5 ulp over the reduced range), times 2^bias.
  */
-
-static inline __m256 pm_exp_ps(__m256 t)
+static inline __attribute__((always_inline)) __m256 pm_exp_core_ps(__m256 t, int bias)
 {
-    __m256 under = _mm256_cmp_ps(t, _mm256_set1_ps(PM_F32_MIN_T), _CMP_LT_OQ);
     __m256 scale;
-    __m256 k = pm_split_ps(t, &scale);
+    __m256 k = pm_split_ps(t, &scale, bias);
     __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_HI), t);
     r = _mm256_fnmadd_ps(k, _mm256_set1_ps(PM_F32_LN2_LO), r);
     __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(PM_F32_C5), r, _mm256_set1_ps(PM_F32_C4));
@@ -98,7 +134,30 @@ static inline __m256 pm_exp_ps(__m256 t)
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(PM_F32_C2));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(PM_F32_C1));
     __m256 rs = _mm256_mul_ps(r, scale);
-    return _mm256_andnot_ps(under, _mm256_fmadd_ps(rs, p, scale));
+    return _mm256_fmadd_ps(rs, p, scale);
+}
+
+static __attribute__((noinline, cold)) __m256 pm_exp_sub_ps(__m256 t, __m256 e, __m256 sub)
+{
+    __m256 es = _mm256_mul_ps(pm_exp_core_ps(t, PM_F32_SUB_BIAS), _mm256_set1_ps(PM_F32_SUB_UNSCALE));
+    return _mm256_blendv_ps(e, es, sub);
+}
+
+/* exp(t) for t <= 0 or NaN. No clamp is needed: lanes below MIN_T are zeroed; when a vector has
+ * any (mostly t = -inf: masked entries), the ones in [SUB_T, MIN_T) get their subnormal value on a
+ * rare out-of-line path. The common case pays a VMOVMSKPS and a predicted branch per vector, a
+ * vector with -inf lanes a compare more. NaN flows through. */
+static inline __m256 pm_exp_ps(__m256 t)
+{
+    __m256 under = _mm256_cmp_ps(t, _mm256_set1_ps(PM_F32_MIN_T), _CMP_LT_OQ);
+    __m256 e = _mm256_andnot_ps(under, pm_exp_core_ps(t, 0));
+    if (__builtin_expect(_mm256_movemask_ps(under) != 0, 0)) {
+        __m256 sub = pm_subnormal_lanes_ps(t, under);
+        if (__builtin_expect(_mm256_movemask_ps(sub) != 0, 0)) {
+            e = pm_exp_sub_ps(t, e, sub);
+        }
+    }
+    return e;
 }
 
 /* Adds four float vectors pairwise, widened to double, into acc0/acc1. */
@@ -231,7 +290,7 @@ static int pm_softmax_small_f32__avx2(const float *x, float *y, int64_t n, float
     h = _mm_max_ps(h, _mm_movehl_ps(h, h));
     h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
     const float m = _mm_cvtss_f32(h);
-    if (!(m > -INFINITY && m < INFINITY)) { /* NaN, +inf or all -inf */
+    if (!(m > -INFINITY && -FLT_MAX - m > -INFINITY)) { /* NaN, +inf, all -inf, or x - m may overflow */
         return 0;
     }
     const __m256 vm = _mm256_set1_ps(m);
@@ -272,20 +331,6 @@ static double pm_expsum_f32__avx2(const float *x, int64_t n, float m, float s)
         pm_acc1_ps(&acc0, &acc1, _mm256_and_ps(pm_exp_ps(t), _mm256_castsi256_ps(mask)));
     }
     return pm_hsum_pd(_mm256_add_pd(acc0, acc1));
-}
-
-static void pm_expscale_f32__avx2(const float *x, float *y, int64_t n, float m, float s, float c)
-{
-    const __m256 vm = _mm256_set1_ps(m), vs = _mm256_set1_ps(s), vc = _mm256_set1_ps(c);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        _mm256_storeu_ps(y + i, _mm256_mul_ps(pm_exp_ps(pm_t_ps(x + i, vm, vs)), vc));
-    }
-    if (i < n) {
-        __m256i mask = pm_mask_ps(n - i);
-        __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, mask), vm), vs);
-        _mm256_maskstore_ps(y + i, mask, _mm256_mul_ps(pm_exp_ps(t), vc));
-    }
 }
 
 static void pm_scale_f32__avx2(const float *x, float *y, int64_t n, float c)
@@ -502,12 +547,10 @@ static void pm_exp_exact_f32__avx2(const float *x, float *y, int64_t n, float m,
  */
 
 
-static inline __m256d pm_exp_pd(__m256d t)
+/* e^tc (tc clamped to >= MIN_T, or to >= SUB_T on the rare path) times 2^bias. */
+static inline __attribute__((always_inline)) __m256d pm_exp_core_pd(__m256d tc, int bias)
 {
-    const __m256d min_t = _mm256_set1_pd(PM_F64_MIN_T);
     const __m256d magic = _mm256_set1_pd(PM_F64_ROUND);
-    __m256d under = _mm256_cmp_pd(t, min_t, _CMP_LT_OQ);
-    __m256d tc = _mm256_max_pd(min_t, t); /* NaN -> t */
     __m256d kr = _mm256_fmadd_pd(tc, _mm256_set1_pd(PM_F64_INV_LN2_64), magic);
     __m256d k = _mm256_sub_pd(kr, magic);
     __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(PM_F64_LN2_HI / 64), tc); /* exact */
@@ -517,13 +560,40 @@ static inline __m256d pm_exp_pd(__m256d t)
     __m256i j = _mm256_and_si256(ki, _mm256_set1_epi64x(63));
     __m256d tj = _mm256_i64gather_pd(pm_exp2_table64, j, 8);
     /* (k - j) is a multiple of 64: shifting it left by 46 puts k >> 6 in the exponent field. */
-    __m256i e = _mm256_slli_epi64(_mm256_sub_epi64(ki, j), 46);
+    __m256i kj = _mm256_sub_epi64(ki, j);
+    if (bias) {
+        kj = _mm256_add_epi64(kj, _mm256_set1_epi64x((int64_t)bias * 64));
+    }
+    __m256i e = _mm256_slli_epi64(kj, 46);
     __m256d sc = _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(tj), e));
     __m256d q = _mm256_fmadd_pd(_mm256_set1_pd(1.0 / 120), r, _mm256_set1_pd(1.0 / 24));
     q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(1.0 / 6));
     q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(0.5));
     q = _mm256_fmadd_pd(q, _mm256_mul_pd(r, r), r); /* e^r - 1 */
-    return _mm256_andnot_pd(under, _mm256_fmadd_pd(sc, q, sc));
+    return _mm256_fmadd_pd(sc, q, sc);
+}
+
+/* The rare path of pm_exp_pd: the lanes in `sub` (SUB_T <= t < MIN_T) get their subnormal value. */
+static __attribute__((noinline, cold)) __m256d pm_exp_sub_pd(__m256d t, __m256d e, __m256d sub)
+{
+    __m256d es = _mm256_mul_pd(pm_exp_core_pd(_mm256_max_pd(_mm256_set1_pd(PM_F64_SUB_T), t), PM_F64_SUB_BIAS),
+                               _mm256_set1_pd(PM_F64_SUB_UNSCALE));
+    return _mm256_blendv_pd(e, es, sub);
+}
+
+static inline __m256d pm_exp_pd(__m256d t)
+{
+    const __m256d min_t = _mm256_set1_pd(PM_F64_MIN_T);
+    __m256d under = _mm256_cmp_pd(t, min_t, _CMP_LT_OQ);
+    __m256d tc = _mm256_max_pd(min_t, t); /* NaN -> t */
+    __m256d e = _mm256_andnot_pd(under, pm_exp_core_pd(tc, 0));
+    if (__builtin_expect(_mm256_movemask_pd(under) != 0, 0)) {
+        __m256d sub = _mm256_and_pd(under, _mm256_cmp_pd(t, _mm256_set1_pd(PM_F64_SUB_T), _CMP_GE_OQ));
+        if (__builtin_expect(_mm256_movemask_pd(sub) != 0, 0)) {
+            e = pm_exp_sub_pd(t, e, sub);
+        }
+    }
+    return e;
 }
 
 /* ---- double kernels --------------------------------------------------------------------------- */
@@ -598,17 +668,6 @@ static double pm_expsum_f64__avx2(const double *x, int64_t n, double m, double s
     return pm_hsum_pd(_mm256_add_pd(a0, a1));
 }
 
-static void pm_expscale_f64__avx2(const double *x, double *y, int64_t n, double m, double s, double c)
-{
-    const __m256d vm = _mm256_set1_pd(m), vs = _mm256_set1_pd(s), vc = _mm256_set1_pd(c);
-    for (int64_t i = 0; i < n; i += 4) {
-        int64_t rem = n - i < 4 ? n - i : 4;
-        __m256i mask = pm_mask_pd(rem);
-        __m256d t = _mm256_mul_pd(_mm256_sub_pd(_mm256_maskload_pd(x + i, mask), vm), vs);
-        _mm256_maskstore_pd(y + i, mask, _mm256_mul_pd(pm_exp_pd(t), vc));
-    }
-}
-
 static void pm_scale_f64__avx2(const double *x, double *y, int64_t n, double c)
 {
     const __m256d vc = _mm256_set1_pd(c);
@@ -667,15 +726,14 @@ static void pm_submul_f64__avx2(const double *p, const double *dy, double *dx, i
 void pm_fill_table__avx2(pm_isa_table *t)
 {
     /* Slots not listed keep the kernel already there (scalar): they are not on hot paths
-     * (sum and dotexp of the backward passes' setup, axpbyc of soft-target cross-entropy,
-     * the f64 exact kernels). */
+     * (sum and dotexp of the backward passes' setup, axpbyc, dot3 and waxpbyc of the soft-target
+     * and weighted cross-entropy, the f64 exact kernels). */
     t->name = "avx2";
     t->f32.rmax = pm_rmax_f32__avx2;
     t->f32.expsum_store = pm_expsum_store_f32__avx2;
     t->f32.expsum_store_ahead = pm_expsum_store_ahead_f32__avx2;
     t->f32.softmax_small = pm_softmax_small_f32__avx2;
     t->f32.expsum = pm_expsum_f32__avx2;
-    t->f32.expscale = pm_expscale_f32__avx2;
     t->f32.scale = pm_scale_f32__avx2;
     t->f32.shiftscale = pm_shiftscale_f32__avx2;
     t->f32.sum = pm_sum_f32__avx2;
@@ -688,7 +746,6 @@ void pm_fill_table__avx2(pm_isa_table *t)
     t->f64.rmax = pm_rmax_f64__avx2;
     t->f64.expsum_store = pm_expsum_store_f64__avx2;
     t->f64.expsum = pm_expsum_f64__avx2;
-    t->f64.expscale = pm_expscale_f64__avx2;
     t->f64.scale = pm_scale_f64__avx2;
     t->f64.shiftscale = pm_shiftscale_f64__avx2;
     t->f64.dot = pm_dot_f64__avx2;

@@ -23,6 +23,7 @@
 #else
 #include <immintrin.h>
 #endif
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -45,33 +46,68 @@ static inline __mmask8 pm_m8(int64_t rem)
 /* ---- float exp (see avx2.c for the derivation of both variants) -------------------------------- */
 
 
-/* k = round(t / ln2) and 2^k from one FMA: adding the magic constant 0x1.8p23 + 127 leaves k + 127
- * in the low mantissa bits, and shifting them by 23 puts them in the exponent field. */
-static inline __m512 pm_split_ps(__m512 t, __m512 *two_k)
+/* k = round(t / ln2) and 2^(k + bias) from one FMA: adding the magic constant 0x1.8p23 + 127 leaves
+ * k + 127 in the low mantissa bits, and shifting them by 23 puts them in the exponent field. bias is
+ * 0, or PM_F32_SUB_BIAS on the gradual-underflow path (see avx2.c). */
+static inline __attribute__((always_inline)) __m512 pm_split_ps(__m512 t, __m512 *two_k, int bias)
 {
     const __m512 magic = _mm512_set1_ps(PM_F32_MAGIC_BIAS);
     __m512 nk = _mm512_fmadd_ps(t, _mm512_set1_ps(PM_F32_LOG2E), magic);
-    *two_k = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(nk), 23));
+    __m512i bits = _mm512_castps_si512(nk);
+    if (bias) {
+        bits = _mm512_add_epi32(bits, _mm512_set1_epi32(bias));
+    }
+    *two_k = _mm512_castsi512_ps(_mm512_slli_epi32(bits, 23));
     return _mm512_sub_ps(nk, magic);
 }
 
-/* Default exp, t <= 0 or NaN: 16-entry table in one register (vpermd), degree-3 polynomial on
- * |r| <= ln2/32; 7 FMA-port operations per 16 floats against 9 for avx2.c's rr2-p5 form. */
-static inline __m512 pm_exp_ps(__m512 t)
+/* Of the lanes not in `ok` (t < MIN_T), those with t >= SUB_T: gradual underflow. */
+static inline __mmask16 pm_subnormal_lanes_ps(__m512 t, __mmask16 ok)
 {
-    __mmask16 ok = _mm512_cmp_ps_mask(t, _mm512_set1_ps(PM_F32_MIN_T), _CMP_NLT_UQ); /* NaN: kept */
+    return (__mmask16)(~ok & _mm512_cmp_ps_mask(t, _mm512_set1_ps(PM_F32_SUB_T), _CMP_GE_OQ));
+}
+
+/* Default exp core, t <= 0: 16-entry table in one register (vpermd), degree-3 polynomial on
+ * |r| <= ln2/32; 7 FMA-port operations per 16 floats against 9 for avx2.c's rr2-p5 form. Times
+ * 2^bias, lanes outside `keep` zeroed. */
+static inline __attribute__((always_inline)) __m512 pm_exp_core_ps(__m512 t, int bias, __mmask16 keep)
+{
     const __m512 round = _mm512_set1_ps(PM_F32_ROUND);
     __m512 nk = _mm512_fmadd_ps(t, _mm512_set1_ps(PM_F32_16_LOG2E), round);
     __m512 k = _mm512_sub_ps(nk, round);
     __m512i kb = _mm512_castps_si512(nk);               /* low bits: k = 16 a + j, two's complement */
     __m512i tj = _mm512_permutexvar_epi32(kb, _mm512_load_si512(pm_exp2_table16_f32)); /* j = k & 15 */
     __m512i a = _mm512_and_si512(_mm512_slli_epi32(kb, 19), _mm512_set1_epi32((int)0xFF800000u));
-    __m512 sc = _mm512_castsi512_ps(_mm512_add_epi32(tj, a)); /* 2^a T[j], normal for t >= MIN_T */
+    if (bias) {
+        a = _mm512_add_epi32(a, _mm512_set1_epi32(bias << 23));
+    }
+    __m512 sc = _mm512_castsi512_ps(_mm512_add_epi32(tj, a)); /* 2^(a + bias) T[j], normal where used */
     __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(PM_F32_LN2_16_HI), t);
     r = _mm512_fnmadd_ps(k, _mm512_set1_ps(PM_F32_LN2_16_LO), r);
     __m512 p = _mm512_fmadd_ps(r, _mm512_set1_ps(1.0f / 6), _mm512_set1_ps(0.5f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    return _mm512_maskz_fmadd_ps(ok, _mm512_mul_ps(sc, r), p, sc);
+    return _mm512_maskz_fmadd_ps(keep, _mm512_mul_ps(sc, r), p, sc);
+}
+
+static __attribute__((noinline, cold)) __m512 pm_exp_sub_ps(__m512 t, __m512 e, __mmask16 sub)
+{
+    __m512 es = _mm512_mul_ps(pm_exp_core_ps(t, PM_F32_SUB_BIAS, 0xFFFF), _mm512_set1_ps(PM_F32_SUB_UNSCALE));
+    return _mm512_mask_blend_ps(sub, e, es);
+}
+
+/* exp(t) for t <= 0 or NaN: lanes below MIN_T zeroed, those in [SUB_T, MIN_T) then given their
+ * subnormal value on a rare path (see avx2.c); NaN flows through. */
+static inline __m512 pm_exp_ps(__m512 t)
+{
+    __mmask16 ok = _mm512_cmp_ps_mask(t, _mm512_set1_ps(PM_F32_MIN_T), _CMP_NLT_UQ); /* NaN: kept */
+    __m512 e = pm_exp_core_ps(t, 0, ok);
+    if (__builtin_expect(ok != 0xFFFF, 0)) {
+        __mmask16 sub = pm_subnormal_lanes_ps(t, ok);
+        if (__builtin_expect(sub != 0, 0)) {
+            e = pm_exp_sub_ps(t, e, sub);
+        }
+    }
+    return e;
 }
 
 /* Cephes e^r on |r| <= ln2/2, rounded once at the final 1 + (...). */
@@ -87,16 +123,35 @@ static inline __m512 pm_expr_ps(__m512 r)
     return _mm512_add_ps(_mm512_fmadd_ps(p, r2, r), _mm512_set1_ps(1.0f));
 }
 
-/* exp(t + lo) for t <= 0 or NaN, lo a small low-order part folded into the reduction; k and 2^k from
- * one FMA with the magic constant, as in avx2.c. */
+/* The EXACT exp of t + lo (lo a small low-order part folded into the reduction) times 2^bias; k and
+ * 2^k from one FMA with the magic constant, as in avx2.c. */
+static inline __attribute__((always_inline)) __m512 pm_exp2parts_core_ps(__m512 t, __m512 lo, int bias)
+{
+    __m512 two_k;
+    __m512 k = pm_split_ps(t, &two_k, bias);
+    __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(PM_F32_LN2_HI), t);
+    r = _mm512_add_ps(r, _mm512_fnmadd_ps(k, _mm512_set1_ps(PM_F32_LN2_LO), lo));
+    return _mm512_mul_ps(pm_expr_ps(r), two_k);
+}
+
+static __attribute__((noinline, cold)) __m512 pm_exp2parts_sub_ps(__m512 t, __m512 lo, __m512 e, __mmask16 sub)
+{
+    __m512 es = _mm512_mul_ps(pm_exp2parts_core_ps(t, lo, PM_F32_SUB_BIAS), _mm512_set1_ps(PM_F32_SUB_UNSCALE));
+    return _mm512_mask_blend_ps(sub, e, es);
+}
+
+/* exp(t + lo) for t <= 0 or NaN (EXACT mode), with the same underflow handling as pm_exp_ps. */
 static inline __m512 pm_exp2parts_ps(__m512 t, __m512 lo)
 {
     __mmask16 ok = _mm512_cmp_ps_mask(t, _mm512_set1_ps(PM_F32_MIN_T), _CMP_NLT_UQ); /* NaN: ok */
-    __m512 two_k;
-    __m512 k = pm_split_ps(t, &two_k);
-    __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(PM_F32_LN2_HI), t);
-    r = _mm512_add_ps(r, _mm512_fnmadd_ps(k, _mm512_set1_ps(PM_F32_LN2_LO), lo));
-    return _mm512_maskz_mov_ps(ok, _mm512_mul_ps(pm_expr_ps(r), two_k));
+    __m512 e = _mm512_maskz_mov_ps(ok, pm_exp2parts_core_ps(t, lo, 0));
+    if (__builtin_expect(ok != 0xFFFF, 0)) {
+        __mmask16 sub = pm_subnormal_lanes_ps(t, ok);
+        if (__builtin_expect(sub != 0, 0)) {
+            e = pm_exp2parts_sub_ps(t, lo, e, sub);
+        }
+    }
+    return e;
 }
 
 /* ---- float helpers ----------------------------------------------------------------------------- */
@@ -198,7 +253,7 @@ static int pm_softmax_small_f32__avx512(const float *x, float *y, int64_t n, flo
     const __mmask16 k = pm_m16(n);
     const __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), k, x);
     const float m = _mm512_reduce_max_ps(v);
-    if (!(m > -INFINITY && m < INFINITY)) { /* NaN, +inf or all -inf */
+    if (!(m > -INFINITY && -FLT_MAX - m > -INFINITY)) { /* NaN, +inf, all -inf, or x - m may overflow */
         return 0;
     }
     __m512 t = _mm512_sub_ps(v, _mm512_set1_ps(m));
@@ -239,16 +294,6 @@ static double pm_expsum_f32__avx512(const float *x, int64_t n, float m, float s)
         pm_acc_ps(&a0, &a1, _mm512_maskz_mov_ps(k, pm_exp_ps(t)));
     }
     return _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
-}
-
-static void pm_expscale_f32__avx512(const float *x, float *y, int64_t n, float m, float s, float c)
-{
-    const __m512 vm = _mm512_set1_ps(m), vs = _mm512_set1_ps(s), vc = _mm512_set1_ps(c);
-    for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 k = pm_m16(n - i);
-        __m512 t = pm_ts_ps(_mm512_maskz_loadu_ps(k, x + i), vm, vs, 1);
-        _mm512_mask_storeu_ps(y + i, k, _mm512_mul_ps(pm_exp_ps(t), vc));
-    }
 }
 
 static void pm_scale_f32__avx512(const float *x, float *y, int64_t n, float c)
@@ -378,16 +423,14 @@ static void pm_exp_exact_f32__avx512(const float *x, float *y, int64_t n, float 
 /* ---- double exp (table-driven, see avx2.c) ------------------------------------------------------ */
 
 
-static inline __m512d pm_exp_pd(__m512d t)
+/* k = round(16 t / ln2), 2^(k/16) = 2^(k >> 4) T[k & 15] with T in two registers (one vpermi2pd
+ * instead of avx2.c's table gather), and a degree-7 polynomial on |r| <= ln2/32 (truncation
+ * r^8/8! < 0.01 ulp). Two FMAs more than the 64-entry form, but the 8-double gather it removes
+ * was ~30 % of the f64 softmax at n = 1024. tc is clamped (>= MIN_T, or >= SUB_T on the rare
+ * path); the result is times 2^bias, lanes outside `keep` zeroed. */
+static inline __attribute__((always_inline)) __m512d pm_exp_core_pd(__m512d tc, int bias, __mmask8 keep)
 {
-    /* k = round(16 t / ln2), 2^(k/16) = 2^(k >> 4) T[k & 15] with T in two registers (one vpermi2pd
-     * instead of avx2.c's table gather), and a degree-7 polynomial on |r| <= ln2/32 (truncation
-     * r^8/8! < 0.01 ulp). Two FMAs more than the 64-entry form, but the 8-double gather it removes
-     * was ~30 % of the f64 softmax at n = 1024. */
-    const __m512d min_t = _mm512_set1_pd(PM_F64_MIN_T);
     const __m512d magic = _mm512_set1_pd(PM_F64_ROUND);
-    __mmask8 ok = _mm512_cmp_pd_mask(t, min_t, _CMP_NLT_UQ);
-    __m512d tc = _mm512_max_pd(min_t, t);
     __m512d kr = _mm512_fmadd_pd(tc, _mm512_set1_pd(PM_F64_INV_LN2_16), magic);
     __m512d k = _mm512_sub_pd(kr, magic);
     __m512d r = _mm512_fnmadd_pd(k, _mm512_set1_pd(PM_F64_LN2_HI / 16), tc);
@@ -395,6 +438,9 @@ static inline __m512d pm_exp_pd(__m512d t)
     __m512i ki = _mm512_sub_epi64(_mm512_castpd_si512(kr), _mm512_castpd_si512(magic));
     __m512d tj = _mm512_permutex2var_pd(_mm512_load_pd(pm_exp2_table16), ki, _mm512_load_pd(pm_exp2_table16 + 8));
     __m512i e = _mm512_slli_epi64(_mm512_andnot_si512(_mm512_set1_epi64(15), ki), 48);
+    if (bias) {
+        e = _mm512_add_epi64(e, _mm512_set1_epi64((int64_t)bias << 52));
+    }
     __m512d sc = _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(tj), e));
     __m512d q = _mm512_fmadd_pd(_mm512_set1_pd(1.0 / 5040), r, _mm512_set1_pd(1.0 / 720));
     q = _mm512_fmadd_pd(q, r, _mm512_set1_pd(1.0 / 120));
@@ -402,7 +448,29 @@ static inline __m512d pm_exp_pd(__m512d t)
     q = _mm512_fmadd_pd(q, r, _mm512_set1_pd(1.0 / 6));
     q = _mm512_fmadd_pd(q, r, _mm512_set1_pd(0.5));
     q = _mm512_fmadd_pd(q, _mm512_mul_pd(r, r), r);
-    return _mm512_maskz_mov_pd(ok, _mm512_fmadd_pd(sc, q, sc));
+    return _mm512_maskz_mov_pd(keep, _mm512_fmadd_pd(sc, q, sc));
+}
+
+/* The rare path of pm_exp_pd: the lanes in `sub` (SUB_T <= t < MIN_T) get their subnormal value. */
+static __attribute__((noinline, cold)) __m512d pm_exp_sub_pd(__m512d t, __m512d e, __mmask8 sub)
+{
+    __m512d es = _mm512_mul_pd(pm_exp_core_pd(_mm512_max_pd(_mm512_set1_pd(PM_F64_SUB_T), t), PM_F64_SUB_BIAS, 0xFF),
+                               _mm512_set1_pd(PM_F64_SUB_UNSCALE));
+    return _mm512_mask_blend_pd(sub, e, es);
+}
+
+static inline __m512d pm_exp_pd(__m512d t)
+{
+    const __m512d min_t = _mm512_set1_pd(PM_F64_MIN_T);
+    __mmask8 ok = _mm512_cmp_pd_mask(t, min_t, _CMP_NLT_UQ);
+    __m512d e = pm_exp_core_pd(_mm512_max_pd(min_t, t), 0, ok);
+    if (__builtin_expect(ok != 0xFF, 0)) {
+        __mmask8 sub = (__mmask8)(~ok & _mm512_cmp_pd_mask(t, _mm512_set1_pd(PM_F64_SUB_T), _CMP_GE_OQ));
+        if (__builtin_expect(sub != 0, 0)) {
+            e = pm_exp_sub_pd(t, e, sub);
+        }
+    }
+    return e;
 }
 
 /* ---- double kernels ------------------------------------------------------------------------------ */
@@ -463,16 +531,6 @@ static double pm_expsum_f64__avx512(const double *x, int64_t n, double m, double
         a0 = _mm512_add_pd(a0, _mm512_maskz_mov_pd(k, pm_exp_pd(pm_t_pd(_mm512_maskz_loadu_pd(k, x + i), vm, vs))));
     }
     return _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
-}
-
-static void pm_expscale_f64__avx512(const double *x, double *y, int64_t n, double m, double s, double c)
-{
-    const __m512d vm = _mm512_set1_pd(m), vs = _mm512_set1_pd(s), vc = _mm512_set1_pd(c);
-    for (int64_t i = 0; i < n; i += 8) {
-        __mmask8 k = pm_m8(n - i);
-        __m512d t = pm_t_pd(_mm512_maskz_loadu_pd(k, x + i), vm, vs);
-        _mm512_mask_storeu_pd(y + i, k, _mm512_mul_pd(pm_exp_pd(t), vc));
-    }
 }
 
 static void pm_scale_f64__avx512(const double *x, double *y, int64_t n, double c)
@@ -541,7 +599,6 @@ void pm_fill_table__avx512(pm_isa_table *t)
     t->f32.expsum_store_ahead = pm_expsum_store_ahead_f32__avx512;
     t->f32.softmax_small = pm_softmax_small_f32__avx512;
     t->f32.expsum = pm_expsum_f32__avx512;
-    t->f32.expscale = pm_expscale_f32__avx512;
     t->f32.scale = pm_scale_f32__avx512;
     t->f32.shiftscale = pm_shiftscale_f32__avx512;
     t->f32.sum = pm_sum_f32__avx512;
@@ -554,7 +611,6 @@ void pm_fill_table__avx512(pm_isa_table *t)
     t->f64.rmax = pm_rmax_f64__avx512;
     t->f64.expsum_store = pm_expsum_store_f64__avx512;
     t->f64.expsum = pm_expsum_f64__avx512;
-    t->f64.expscale = pm_expscale_f64__avx512;
     t->f64.scale = pm_scale_f64__avx512;
     t->f64.shiftscale = pm_shiftscale_f64__avx512;
     t->f64.dot = pm_dot_f64__avx512;

@@ -14,6 +14,13 @@
 #define PM_F32_LN2_HI 0.693359375f      /* 0x1.63p-1: 9 significant bits, k * LN2_HI exact */
 #define PM_F32_LN2_LO -2.12194440e-4f  /* ln2 - LN2_HI (Cephes C2) */
 #define PM_F32_MIN_T -0x1.5d589ep+6f   /* -87.33654: exp of it is FLT_MIN */
+/* Gradual underflow: for SUB_T <= t < MIN_T exp(t) is subnormal. There the kernels scale by
+ * 2^(k + SUB_BIAS) (a normal number) and then by 2^-SUB_BIAS, so the result is rounded once, into
+ * the subnormal range. Below SUB_T (and at -inf) the result rounds to +0: exp(-104) < 2^-150,
+ * half the smallest subnormal. */
+#define PM_F32_SUB_T -104.0f
+#define PM_F32_SUB_BIAS 64
+#define PM_F32_SUB_UNSCALE 0x1p-64f
 /* Cephes expf.c coefficients of P, highest degree first. */
 #define PM_F32_P0 1.9875691500E-4f
 #define PM_F32_P1 1.3981999507E-3f
@@ -46,6 +53,10 @@ static const int pm_exp2_table16_f32[16] __attribute__((aligned(64))) = {
 #define PM_F64_LN2_HI 0x1.62e42fee00000p-1 /* 32 significant bits: k * LN2_HI exact for |k| < 2^21 */
 #define PM_F64_LN2_LO 0x1.a39ef35793c76p-33
 #define PM_F64_MIN_T -0x1.6232bdd7abcd2p+9 /* -708.3964: exp of it is DBL_MIN */
+/* As for float: exp(-746) < 2^-1075, half the smallest subnormal double. */
+#define PM_F64_SUB_T -746.0
+#define PM_F64_SUB_BIAS 512
+#define PM_F64_SUB_UNSCALE 0x1p-512
 #define PM_F64_ROUND 0x1.8p52             /* adding it rounds a |v| < 2^51 to an integer */
 #define PM_F64_INV_LN2_64 0x1.71547652b82fep+6 /* 64 / ln2 */
 

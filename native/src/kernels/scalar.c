@@ -68,13 +68,6 @@
         return acc;                                                                            \
     }                                                                                          \
                                                                                                \
-    static void pm_expscale_##S##__scalar(const T *x, T *y, int64_t n, T m, T s, T c)          \
-    {                                                                                          \
-        for (int64_t i = 0; i < n; i++) {                                                      \
-            y[i] = EXP((x[i] - m) * s) * c;                                                    \
-        }                                                                                      \
-    }                                                                                          \
-                                                                                               \
     static void pm_scale_##S##__scalar(const T *x, T *y, int64_t n, T c)                       \
     {                                                                                          \
         for (int64_t i = 0; i < n; i++) {                                                      \
@@ -126,6 +119,20 @@
     {                                                                                          \
         for (int64_t i = 0; i < n; i++) {                                                      \
             out[i] = e[i] * a - t[i] * b - c;                                                  \
+        }                                                                                      \
+    }                                                                                          \
+                                                                                               \
+    static double pm_dot3_##S##__scalar(const T *a, const T *b, const T *c, int64_t n)          \
+    {                                                                                          \
+        PM_BLOCKED_SUM(n, i, (double)a[i] * (double)b[i] * (double)c[i])                       \
+        return acc;                                                                            \
+    }                                                                                          \
+                                                                                               \
+    static void pm_waxpbyc_##S##__scalar(const T *e, const T *w, const T *t, T *out, int64_t n, \
+                                         T a, T b, T c)                                        \
+    {                                                                                          \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            out[i] = e[i] * a - w[i] * (t[i] * b + c);                                         \
         }                                                                                      \
     }
 
@@ -230,7 +237,6 @@ static void pm_exp_exact_f64__scalar(const double *x, double *y, int64_t n, doub
         (tbl)->rmax = pm_rmax_##S##__scalar;                                                   \
         (tbl)->expsum_store = pm_expsum_store_##S##__scalar;                                   \
         (tbl)->expsum = pm_expsum_##S##__scalar;                                               \
-        (tbl)->expscale = pm_expscale_##S##__scalar;                                           \
         (tbl)->scale = pm_scale_##S##__scalar;                                                 \
         (tbl)->shiftscale = pm_shiftscale_##S##__scalar;                                       \
         (tbl)->sum = pm_sum_##S##__scalar;                                                     \
@@ -239,6 +245,8 @@ static void pm_exp_exact_f64__scalar(const double *x, double *y, int64_t n, doub
         (tbl)->submul = pm_submul_##S##__scalar;                                               \
         (tbl)->subexp = pm_subexp_##S##__scalar;                                               \
         (tbl)->axpbyc = pm_axpbyc_##S##__scalar;                                               \
+        (tbl)->dot3 = pm_dot3_##S##__scalar;                                                   \
+        (tbl)->waxpbyc = pm_waxpbyc_##S##__scalar;                                             \
         (tbl)->expsum_exact = pm_expsum_exact_##S##__scalar;                                   \
         (tbl)->exp_exact = pm_exp_exact_##S##__scalar;                                         \
     } while (0)

@@ -176,6 +176,15 @@ public class panmax_h extends panmax_h$shared {
     public static int PANMAX_ISA_AVX512() {
         return PANMAX_ISA_AVX512;
     }
+    private static final int PANMAX_ISA_NEON = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum panmax_isa.PANMAX_ISA_NEON = 3
+     * }
+     */
+    public static int PANMAX_ISA_NEON() {
+        return PANMAX_ISA_NEON;
+    }
     private static final int PANMAX_FLAG_LOG = (int)1L;
     /**
      * {@snippet lang=c :
@@ -2114,6 +2123,154 @@ public class panmax_h extends panmax_h$shared {
                 traceDowncall("panmax_cross_entropy_f64", logits, x_stride, labels, target, target_stride, grad, grad_stride, loss, rows, cols, ignore_index, label_smoothing, reduction, isa);
             }
             return (int)mh$.invokeExact(logits, x_stride, labels, target, target_stride, grad, grad_stride, loss, rows, cols, ignore_index, label_smoothing, reduction, isa);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class panmax_cross_entropy_ex_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            panmax_h.C_INT,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_FLOAT,
+            panmax_h.C_INT,
+            panmax_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("panmax_cross_entropy_ex_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t panmax_cross_entropy_ex_f32(const float *logits, int64_t x_stride, const int64_t *labels, const float *target, int64_t target_stride, const float *weight, float *grad, int64_t grad_stride, float *loss, int64_t rows, int64_t cols, int64_t ignore_index, float label_smoothing, int32_t reduction, int32_t isa)
+     * }
+     */
+    public static FunctionDescriptor panmax_cross_entropy_ex_f32$descriptor() {
+        return panmax_cross_entropy_ex_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t panmax_cross_entropy_ex_f32(const float *logits, int64_t x_stride, const int64_t *labels, const float *target, int64_t target_stride, const float *weight, float *grad, int64_t grad_stride, float *loss, int64_t rows, int64_t cols, int64_t ignore_index, float label_smoothing, int32_t reduction, int32_t isa)
+     * }
+     */
+    public static MethodHandle panmax_cross_entropy_ex_f32$handle() {
+        return panmax_cross_entropy_ex_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t panmax_cross_entropy_ex_f32(const float *logits, int64_t x_stride, const int64_t *labels, const float *target, int64_t target_stride, const float *weight, float *grad, int64_t grad_stride, float *loss, int64_t rows, int64_t cols, int64_t ignore_index, float label_smoothing, int32_t reduction, int32_t isa)
+     * }
+     */
+    public static MemorySegment panmax_cross_entropy_ex_f32$address() {
+        return panmax_cross_entropy_ex_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t panmax_cross_entropy_ex_f32(const float *logits, int64_t x_stride, const int64_t *labels, const float *target, int64_t target_stride, const float *weight, float *grad, int64_t grad_stride, float *loss, int64_t rows, int64_t cols, int64_t ignore_index, float label_smoothing, int32_t reduction, int32_t isa)
+     * }
+     */
+    public static int panmax_cross_entropy_ex_f32(MemorySegment logits, long x_stride, MemorySegment labels, MemorySegment target, long target_stride, MemorySegment weight, MemorySegment grad, long grad_stride, MemorySegment loss, long rows, long cols, long ignore_index, float label_smoothing, int reduction, int isa) {
+        var mh$ = panmax_cross_entropy_ex_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("panmax_cross_entropy_ex_f32", logits, x_stride, labels, target, target_stride, weight, grad, grad_stride, loss, rows, cols, ignore_index, label_smoothing, reduction, isa);
+            }
+            return (int)mh$.invokeExact(logits, x_stride, labels, target, target_stride, weight, grad, grad_stride, loss, rows, cols, ignore_index, label_smoothing, reduction, isa);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class panmax_cross_entropy_ex_f64 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            panmax_h.C_INT,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_DOUBLE,
+            panmax_h.C_INT,
+            panmax_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("panmax_cross_entropy_ex_f64");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t panmax_cross_entropy_ex_f64(const double *logits, int64_t x_stride, const int64_t *labels, const double *target, int64_t target_stride, const double *weight, double *grad, int64_t grad_stride, double *loss, int64_t rows, int64_t cols, int64_t ignore_index, double label_smoothing, int32_t reduction, int32_t isa)
+     * }
+     */
+    public static FunctionDescriptor panmax_cross_entropy_ex_f64$descriptor() {
+        return panmax_cross_entropy_ex_f64.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t panmax_cross_entropy_ex_f64(const double *logits, int64_t x_stride, const int64_t *labels, const double *target, int64_t target_stride, const double *weight, double *grad, int64_t grad_stride, double *loss, int64_t rows, int64_t cols, int64_t ignore_index, double label_smoothing, int32_t reduction, int32_t isa)
+     * }
+     */
+    public static MethodHandle panmax_cross_entropy_ex_f64$handle() {
+        return panmax_cross_entropy_ex_f64.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t panmax_cross_entropy_ex_f64(const double *logits, int64_t x_stride, const int64_t *labels, const double *target, int64_t target_stride, const double *weight, double *grad, int64_t grad_stride, double *loss, int64_t rows, int64_t cols, int64_t ignore_index, double label_smoothing, int32_t reduction, int32_t isa)
+     * }
+     */
+    public static MemorySegment panmax_cross_entropy_ex_f64$address() {
+        return panmax_cross_entropy_ex_f64.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t panmax_cross_entropy_ex_f64(const double *logits, int64_t x_stride, const int64_t *labels, const double *target, int64_t target_stride, const double *weight, double *grad, int64_t grad_stride, double *loss, int64_t rows, int64_t cols, int64_t ignore_index, double label_smoothing, int32_t reduction, int32_t isa)
+     * }
+     */
+    public static int panmax_cross_entropy_ex_f64(MemorySegment logits, long x_stride, MemorySegment labels, MemorySegment target, long target_stride, MemorySegment weight, MemorySegment grad, long grad_stride, MemorySegment loss, long rows, long cols, long ignore_index, double label_smoothing, int reduction, int isa) {
+        var mh$ = panmax_cross_entropy_ex_f64.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("panmax_cross_entropy_ex_f64", logits, x_stride, labels, target, target_stride, weight, grad, grad_stride, loss, rows, cols, ignore_index, label_smoothing, reduction, isa);
+            }
+            return (int)mh$.invokeExact(logits, x_stride, labels, target, target_stride, weight, grad, grad_stride, loss, rows, cols, ignore_index, label_smoothing, reduction, isa);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -3,7 +3,7 @@
  *
  * Every entry point first checks ALL of its arguments, in this order, and returns the first
  * failure without writing anything:
- *   1. PANMAX_ERR_NULL       required pointers;
+ *   1. PANMAX_ERR_NULL       required pointers (cross-entropy with rows == 0 requires only loss[0]);
  *   2. PANMAX_ERR_SIZE       rows < 0, cols < 1 (n, k < 1 for jacobian_matmul);
  *   3. PANMAX_ERR_STRIDE     a stride below cols (0 only where broadcast is documented);
  *   4. PANMAX_ERR_SIZE       the bytes an argument spans, ((rows-1)*stride + cols) * size or
@@ -14,24 +14,18 @@
  *   7. PANMAX_ERR_ARGUMENT   flags, temperature, reduction, label smoothing, labels/target;
  *   8. PANMAX_ERR_ISA        the ISA (PANMAX_ISA_AUTO fails when PANMAX_ISA was invalid);
  *   9. PANMAX_ERR_ARGUMENT   every label in range (read before anything is written).
- * Then a per-row driver runs, built only from the kernels of the chosen table, so every ISA
- * follows the same special-value logic (ops_generic.h).
+ * Then the driver of rows_generic.h runs the call with the chosen kernel table. The checks and
+ * the entry points for one element type are in api_generic.h.
  */
 #include <float.h>
-#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-
-#include <cblas.h>
 
 #include "kernels.h"
 #include "panmax.h"
-
-#define PANMAX_API __attribute__((visibility("default")))
+#include "rows.h"
 
 /* ---- library information ------------------------------------------------------------------ */
 
@@ -76,14 +70,7 @@ static char g_blas_info[512];
 
 static void pm_blas_info_init(void)
 {
-#if defined(PANMAX_HAVE_OPENBLAS_CONFIG)
-    /* openblas_get_config() already starts with "OpenBLAS <version>". */
-    const char *cfg = openblas_get_config();
-    snprintf(g_blas_info, sizeof g_blas_info, "%s (core: %s, threads: %d)",
-             cfg ? cfg : "OpenBLAS", openblas_get_corename(), openblas_get_num_threads());
-#else
-    snprintf(g_blas_info, sizeof g_blas_info, "CBLAS (not OpenBLAS: no openblas_get_config)");
-#endif
+    pm_blas_describe(g_blas_info, (int64_t)sizeof g_blas_info);
 }
 
 PANMAX_API const char *panmax_blas_info(void)
@@ -158,55 +145,7 @@ static int32_t pm_check_isa(int32_t isa, const pm_isa_table **t)
     return *t ? PANMAX_OK : PANMAX_ERR_ISA;
 }
 
-/* ---- driver tuning --------------------------------------------------------------------------- */
+/* ---- the typed entry points ------------------------------------------------------------------- */
 
-/*
- * Softmax rows longer than this many bytes use the blocked form (pm_softmax_blocked: one pass
- * that stores exp per L1-sized block relative to the block's own max, one pass that rescales
- * each block), shorter rows the three-pass form (max; exp + store + sum; scale).
- *
- * Measured on the build machine (2-core AMD EPYC VM, AVX2, 32 KiB L1d, 512 KiB L2 per core,
- * 32 MiB L3), f32, batches covering 96 MiB so the data comes from memory, ns per element:
- *     row floats      3-pass   2-pass recomputing exp   blocked, exp stored
- *     4 Ki            0.65     0.88                     0.65
- *     64 Ki           0.61     0.83                     0.67
- *     256 Ki          0.63     0.83                     0.67
- *     1 Mi            0.70     0.86                     0.70
- *     2 Mi            0.74     0.87                     0.71
- *     4 Mi            0.82     0.93                     0.78
- *     8 Mi            0.85     0.94                     0.80
- * Recomputing exp in the second pass (online max/sum, then exp and scale) never paid off here:
- * the second exp costs more than the memory pass it saves. Storing exp per block wins from
- * about 8 MiB rows (2 Mi floats, 1 Mi doubles). log-softmax and logsumexp gained nothing
- * measurable from blocking (they never store exp), so they always use the plain passes.
- */
-#define PM_BLOCKED_MIN_BYTES ((int64_t)8 * 1024 * 1024)
-/* Block of the blocked form: stays in L1 between its max and its exp pass. */
-#define PM_BLOCK_BYTES ((int64_t)16 * 1024)
-#define PM_STACK_BLOCKS 2048 /* blocks whose bookkeeping fits on the stack (32 MiB rows) */
-
-/* Row classification after the max. */
-enum pm_row_kind {
-    PM_ROW_FINITE = 0, /* finite max: the ordinary path (NaN elsewhere still poisons the sum) */
-    PM_ROW_NAN = 1,    /* NaN somewhere: every output NaN */
-    PM_ROW_EMPTY = 2,  /* all -inf: softmax 0, log-softmax and logsumexp -inf */
-    PM_ROW_PINF = 3    /* k >= 1 entries +inf and no NaN: mass 1/k on them */
-};
-
-/* ---- the typed drivers and entry points ------------------------------------------------------- */
-
-#define PM_T float
-#define PM_S f32
-#define PM_T_MIN FLT_MIN
-#include "ops_generic.h"
-#undef PM_T
-#undef PM_S
-#undef PM_T_MIN
-
-#define PM_T double
-#define PM_S f64
-#define PM_T_MIN DBL_MIN
-#include "ops_generic.h"
-#undef PM_T
-#undef PM_S
-#undef PM_T_MIN
+#define PM_GENERIC "api_generic.h"
+#include "per_type.h"
