@@ -76,7 +76,7 @@ public final class NativeBackends {
                         isaError = "PANMAX_ISA=" + System.getenv("PANMAX_ISA")
                                 + " names an ISA that is unknown or that this CPU lacks";
                     }
-                    for (int isa = PANMAX_ISA_AVX512(); isa >= PANMAX_ISA_SCALAR(); isa--) {
+                    for (int isa = PANMAX_ISA_NEON(); isa >= PANMAX_ISA_SCALAR(); isa--) {
                         if (panmax_isa_supported(isa) == 1) {
                             String name = string(panmax_isa_name(isa));
                             isas.add(name);

@@ -74,8 +74,8 @@ public final class NativeKernels implements Kernels {
     static final MethodHandle JACOBIAN_F64 = critical(panmax_jacobian_f64$address(), panmax_jacobian_f64$descriptor());
     static final MethodHandle JAC_MATMUL_F32 = critical(panmax_jacobian_matmul_f32$address(), panmax_jacobian_matmul_f32$descriptor());
     static final MethodHandle JAC_MATMUL_F64 = critical(panmax_jacobian_matmul_f64$address(), panmax_jacobian_matmul_f64$descriptor());
-    static final MethodHandle CROSS_ENTROPY_F32 = critical(panmax_cross_entropy_f32$address(), panmax_cross_entropy_f32$descriptor());
-    static final MethodHandle CROSS_ENTROPY_F64 = critical(panmax_cross_entropy_f64$address(), panmax_cross_entropy_f64$descriptor());
+    static final MethodHandle CROSS_ENTROPY_F32 = critical(panmax_cross_entropy_ex_f32$address(), panmax_cross_entropy_ex_f32$descriptor());
+    static final MethodHandle CROSS_ENTROPY_F64 = critical(panmax_cross_entropy_ex_f64$address(), panmax_cross_entropy_ex_f64$descriptor());
 
     /**
      * Elements of work (rows x cols; n^2 per Jacobian row; n x k for the Jacobian product) above which
@@ -307,23 +307,23 @@ public final class NativeKernels implements Kernels {
         boolean hard = targets.dtype() == DType.I64;
         MemorySegment xs = logits.segment(), los = loss.segment(), gs = seg(grad);
         MemorySegment ls = hard ? targets.segment() : NULL, ts = hard ? NULL : targets.segment();
+        MemorySegment ws = seg(o.weight());
         long xst = logits.stride(), tst = hard ? 0 : targets.stride(), gst = stride(grad);
         long rows = logits.rows(), cols = logits.cols(), ignore = o.ignoreIndex();
         double s = o.labelSmoothing();
         int red = o.reduction().ordinal();
         int st;
         try {
-            if (o.weight() != null) {
-                throw new UnsupportedOperationException("class weights: native path not bound yet");
-            } else if (plain(rows * cols, logits, targets, grad, loss)) {
-                st = f64 ? panmax_cross_entropy_f64(xs, xst, ls, ts, tst, gs, gst, los, rows, cols, ignore, s, red, isa)
-                         : panmax_cross_entropy_f32(xs, xst, ls, ts, tst, gs, gst, los, rows, cols, ignore, (float) s,
-                                red, isa);
-            } else {
-                st = f64 ? (int) CROSS_ENTROPY_F64.invokeExact(xs, xst, ls, ts, tst, gs, gst, los, rows, cols, ignore, s,
-                                red, isa)
-                         : (int) CROSS_ENTROPY_F32.invokeExact(xs, xst, ls, ts, tst, gs, gst, los, rows, cols, ignore,
+            if (plain(rows * cols, logits, targets, grad, loss) && (o.weight() == null || o.weight().isNative())) {
+                st = f64 ? panmax_cross_entropy_ex_f64(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols, ignore, s, red,
+                                isa)
+                         : panmax_cross_entropy_ex_f32(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols, ignore,
                                 (float) s, red, isa);
+            } else {
+                st = f64 ? (int) CROSS_ENTROPY_F64.invokeExact(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols,
+                                ignore, s, red, isa)
+                         : (int) CROSS_ENTROPY_F32.invokeExact(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols,
+                                ignore, (float) s, red, isa);
             }
         } catch (Throwable t) {
             throw rethrow(t);

@@ -18,7 +18,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -96,22 +95,6 @@ class GeneratedCallsTest {
         };
     }
 
-    /** Whether a backend computes class-weighted cross-entropy (the native binding lands from another branch). */
-    static final Map<String, Boolean> WEIGHTS = new ConcurrentHashMap<>();
-
-    static boolean weights(Panmax pm) {
-        return WEIGHTS.computeIfAbsent(pm.name(), n -> {
-            try {
-                pm.crossEntropy(Matrix.of(new float[] {1, 2}), Matrix.of(new long[] {0}), null, Matrix.of(new float[1]),
-                        CrossEntropyOptions.DEFAULT.withWeight(Matrix.of(new float[] {1, 1})));
-                return true;
-            } catch (UnsupportedOperationException e) {
-                System.out.println("[panmax] PENDING: " + n + " has no class-weighted cross-entropy yet (" + e.getMessage()
-                        + "): valid weighted calls skipped there; invalid weights are still generated");
-                return false;
-            }
-        });
-    }
 
     @TestFactory
     Stream<DynamicTest> everyOperationOnEveryBackend() {
@@ -602,7 +585,7 @@ class GeneratedCallsTest {
                     grad.present = r.nextInt(4) != 0;
                     Opnd loss = vector("loss", ft, true, "", reduction == Reduction.NONE ? rows : 1);
                     Opnd w = vector("weight", ft, false, "weight", cols);
-                    w.present = bad == Bad.WEIGHT || (r.nextInt(3) == 0 && weights(pm));
+                    w.present = bad == Bad.WEIGHT || r.nextInt(3) == 0;
                     if (grad.present) {
                         overlapPairs.add(new Opnd[] {grad, x});
                         overlapPairs.add(new Opnd[] {grad, t});

@@ -8,18 +8,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Tag;
-import org.panmax.Pending;
 import org.junit.jupiter.api.Test;
 
 /**
  * Inputs written by another thread while calls run (labels flipped to 2^40, logits to extremes): never a crash,
  * never a write outside the outputs ({@link RacingInputsMain}, in a child JVM so that a crash is a failure of this
- * test, with the JVM's own report, not the end of the run). Tagged {@link Pending#FIX}: the native
- * cross-entropy reads each label twice (checked, then used), so a label flipped in between indexes past the logits;
- * native-core reads each label once.
+ * test, with the JVM's own report, not the end of the run). The native cross-entropy once read each label twice
+ * (checked, then used), so a label flipped in between indexed past the gradient; it now reads each label once.
  */
-@Tag(Pending.FIX)
 class RacingInputsTest {
     @Test
     void racingWritersToInputsNeverCrashNorWriteOutsideTheOutputs() throws Exception {
