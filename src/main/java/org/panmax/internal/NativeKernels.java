@@ -328,6 +328,12 @@ public final class NativeKernels implements Kernels {
         } catch (Throwable t) {
             throw rethrow(t);
         }
+        if (st == PANMAX_ERR_ARGUMENT()) {
+            // The facade checked every label and weight; C read them again and saw one out of its domain, so
+            // another thread wrote it in between. C wrote nothing.
+            throw new IllegalArgumentException("targets or weight changed during the call (another thread is writing "
+                    + "them): a label is outside [0, " + cols + ") or a weight is not finite and >= 0; nothing was written");
+        }
         check(st, "cross_entropy");
     }
 

@@ -171,6 +171,22 @@ class JavaBuffersTest {
         return v;
     }
 
+    /*
+     * java-vector adds a vector's lanes with reduceLanes(ADD), whose order the Vector API leaves to the
+     * implementation: the interpreter adds in sequence, C2 in a tree. A row computed before its kernel is compiled
+     * can therefore differ from the same row computed after in the last bit of a sum, hence of the outputs; the two
+     * buffer kinds run different loops that reach C2 at different times. (A fixed-order reduction was tried: passing
+     * the vector to a helper boxed it on every call.) So java-vector is held to 1 ulp here, java-scalar to the bit.
+     */
+    static boolean vectorReduction(Kernels k) {
+        return k.name().startsWith("java-vector");
+    }
+
+    static boolean withinOneUlp(double a, double b, boolean f64) {
+        double ulp = f64 ? Math.ulp(a) : Math.ulp((float) a);
+        return Math.abs(a - b) <= ulp;
+    }
+
     @ParameterizedTest(name = "{0} f64={1}")
     @MethodSource("backendsAndTypes")
     void arraysSegmentsAndMixedViewsGiveTheSameBits(Kernels k, boolean f64) {
@@ -183,7 +199,8 @@ class JavaBuffersTest {
                         double[] a = want.get(op);
                         double[] b = got.get(op);
                         for (int i = 0; i < a.length; i++) {
-                            if (Double.doubleToLongBits(a[i]) != Double.doubleToLongBits(b[i])) {
+                            if (Double.doubleToLongBits(a[i]) != Double.doubleToLongBits(b[i])
+                                    && !(vectorReduction(k) && withinOneUlp(a[i], b[i], f64))) {
                                 fail(k.name() + " n=" + n + " " + op + " [" + i + "]: arrays " + a[i] + ", " + l + " " + b[i]);
                             }
                         }
