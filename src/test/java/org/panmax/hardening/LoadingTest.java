@@ -111,6 +111,16 @@ class LoadingTest {
     }
 
     @Test
+    void withoutTheVectorModuleOneLogLineNamesJavaVectorAndTheFlag() throws Exception {
+        Result r = run(java(classPath())); // java(...) passes no --add-modules
+        assertNative(r, "class path without --add-modules");
+        List<String> lines = r.out.lines().filter(l -> l.contains("java-vector")).toList();
+        assertEquals(1, lines.size(), "one line must name java-vector:\n" + r.out);
+        assertTrue(lines.get(0).contains("--add-modules jdk.incubator.vector"), "it must name the flag:\n" + r.out);
+        assertTrue(!r.out.contains("Using incubator modules"), "the module must not be resolved:\n" + r.out);
+    }
+
+    @Test
     void readOnlyHomeWorksAndIsNotWritten() throws Exception {
         Path home = mount("ro home", "ro");
         assertNative(run(java(classPath(), "-Duser.home=" + home), Map.of("HOME", home.toString())), "read-only home");
