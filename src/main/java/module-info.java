@@ -8,7 +8,10 @@
  * (needed to compile, never at run time; the library itself needs neither).
  */
 module org.panmax {
-    requires jdk.incubator.vector;
+    // static: the module path works without the incubator module (a jlink image may lack it, and resolving it
+    // prints "WARNING: Using incubator modules" on every start); --add-modules jdk.incubator.vector brings the
+    // java-vector backend, and without it one INFO line says so (Backends).
+    requires static jdk.incubator.vector;
     requires static info.picocli;
     requires static com.fasterxml.jackson.core;
 

@@ -38,7 +38,7 @@ public final class GradCheck {
     /**
      * Outcome of a check.
      *
-     * @param maxError     the worst component's |g_i − fd_i| divided by its allowance (passes at <= 1)
+     * @param maxError     the worst component's |g_i − fd_i| divided by its allowance (passes at {@code <= 1})
      * @param worstIndex   that component
      * @param analytic     its analytic value
      * @param numeric      its finite-difference value
@@ -187,7 +187,17 @@ public final class GradCheck {
         return m;
     }
 
-    /** Checks {@code pm.softmaxBackward} (the VJP p * (v - <p, v>)) at logits x against finite differences of x -> <v, softmax(x)>. */
+    /**
+     * Checks {@code pm.softmaxBackward} (the VJP {@code p ⊙ (v − ⟨p, v⟩)}) at logits x against finite differences of
+     * {@code x → ⟨v, softmax(x)⟩}.
+     *
+     * @param pm the backend under test
+     * @param x  the logits, finite, at least one
+     * @param v  the projection, as long as x
+     * @return the outcome; {@link Result#passes()} says whether the gradient is right
+     * @throws NullPointerException     if an argument is null
+     * @throws IllegalArgumentException if x is empty or v's length differs from x's
+     */
     public static Result softmaxBackward(Panmax pm, double[] x, double[] v) {
         int n = checkPair(x, v);
         double[] p = new double[n];
@@ -201,7 +211,16 @@ public final class GradCheck {
         }, x, g);
     }
 
-    /** Checks {@code pm.logSoftmaxBackward} at logits x against finite differences of x -> <v, log_softmax(x)>. */
+    /**
+     * Checks {@code pm.logSoftmaxBackward} at logits x against finite differences of {@code x → ⟨v, log_softmax(x)⟩}.
+     *
+     * @param pm the backend under test
+     * @param x  the logits, finite, at least one
+     * @param v  the projection, as long as x
+     * @return the outcome; {@link Result#passes()} says whether the gradient is right
+     * @throws NullPointerException     if an argument is null
+     * @throws IllegalArgumentException if x is empty or v's length differs from x's
+     */
     public static Result logSoftmaxBackward(Panmax pm, double[] x, double[] v) {
         int n = checkPair(x, v);
         double[] lp = new double[n];

@@ -9,6 +9,7 @@ import java.util.Optional;
  * native library is loaded (one instance per ISA the CPU has), then the pure-Java backends ("java-vector"
  * when the Vector API module is present, "java-scalar"). The benchmark variant "java-vector-libexp" is not
  * listed: {@link #byName} builds it when asked for by name ({@link JavaVectorSupport#createLibraryExp()}).
+ * Without the Vector API module one INFO line (System.Logger "org.panmax") names java-vector and the flag.
  */
 public final class Backends {
     private Backends() {}
@@ -22,6 +23,10 @@ public final class Backends {
         all.addAll(NativeBackends.kernels());
         if (JavaVectorSupport.available()) {
             all.add(JavaVectorSupport.create());
+        } else {
+            // Once per JVM (discover runs once): the backend a user may want, and the flag that brings it.
+            System.getLogger("org.panmax").log(System.Logger.Level.INFO, "panmax: backend java-vector unavailable: "
+                    + JavaVectorSupport.unavailableReason());
         }
         all.add(JavaKernels.scalar());
         return List.copyOf(all);
