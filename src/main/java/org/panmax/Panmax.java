@@ -3,11 +3,14 @@ package org.panmax;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import org.panmax.internal.Backends;
 import org.panmax.internal.Inference;
 import org.panmax.internal.InferenceBackends;
 import org.panmax.internal.Kernels;
 import org.panmax.internal.NativeBackends;
+import org.panmax.internal.SplitInference;
+import org.panmax.internal.SplitKernels;
 
 /**
  * The softmax family on one backend, over {@link Matrix} views of heap arrays and {@link java.lang.foreign.MemorySegment}s.
@@ -452,7 +455,7 @@ public final class Panmax {
         }
     }
     // ------------------------------------------------------------------------------------------------------
-    // inference: argmax, top-k, token sampling, classifier heads
+    // inference: argmax, top-k, token sampling, classifier heads; Executor-split batches; BLAS threads
 
     /** out[r] = the index of the largest entry of row r (ties to the lowest index; -1 for a row with NaN). */
     public void argmax(Matrix x, Matrix out) {
@@ -511,6 +514,22 @@ public final class Panmax {
         if (x.rows() > 0) {
             inf.head(x, w, out, o);
         }
+    }
+
+    /**
+     * This backend with its batched calls split by rows across {@code executor}: at most {@code tasks} pieces, each
+     * at least 65 536 elements of work (a smaller call runs on the calling thread alone), the calling thread running
+     * the first. Results are bit-identical to the single-threaded call. Split: softmax, logSumExp, the backward passes
+     * and JVP, jacobian, crossEntropy with {@link Reduction#NONE}, argmax, topK, sample, head (at multiples of the
+     * native gemm row block). Not split: jacobianMatmul, crossEntropy with SUM or MEAN, the one-row array shortcuts.
+     * A split call allocates a few small objects per piece (the tasks and sub-views).
+     */
+    public Panmax withExecutor(Executor executor, int tasks) {
+        Objects.requireNonNull(executor, "executor");
+        if (tasks < 1) {
+            throw new IllegalArgumentException("tasks must be >= 1, was " + tasks);
+        }
+        return new Panmax(new SplitKernels(k, executor, tasks), new SplitInference(inf, executor, tasks));
     }
 
 }

@@ -10,6 +10,9 @@ public final class InferenceBackends {
 
     /** The inference implementation that goes with this backend. */
     public static Inference of(Kernels k) {
+        if (k instanceof SplitKernels s) {
+            return of(s.inner());
+        }
         if (k instanceof NativeKernels n) {
             return new NativeInference(n.isa(), n.name());
         }
