@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import org.panmax.bindings.panmax_h;
 import org.panmax.internal.Backends;
 import org.panmax.internal.Inference;
 import org.panmax.internal.InferenceBackends;
@@ -532,4 +533,23 @@ public final class Panmax {
         return new Panmax(new SplitKernels(k, executor, tasks), new SplitInference(inf, executor, tasks));
     }
 
+    /**
+     * Sets OpenBLAS's thread count for the process (the native heads and jacobianMatmul use it). Inside the JVM
+     * panmax loads OpenBLAS single-threaded unless {@code -Dpanmax.blas.threads=N} (or OPENBLAS_NUM_THREADS) says
+     * otherwise, so a service's own thread pools are not oversubscribed; raising it here starts OpenBLAS's worker
+     * threads. No effect without the native library.
+     */
+    public static void setBlasThreads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, was " + threads);
+        }
+        if (NativeBackends.status().loaded()) {
+            panmax_h.panmax_set_blas_threads(threads);
+        }
+    }
+
+    /** OpenBLAS's thread count (1 without the native library). */
+    public static int blasThreads() {
+        return NativeBackends.status().loaded() ? panmax_h.panmax_blas_threads() : 1;
+    }
 }

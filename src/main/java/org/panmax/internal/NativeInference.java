@@ -65,16 +65,6 @@ final class NativeInference implements Inference {
         return work > NativeKernels.CRITICAL_MAX_WORK;
     }
 
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            return r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new IllegalStateException(t);
-    }
-
     @Override
     public void argmax(Matrix x, Matrix out) {
         boolean f64 = x.dtype() == DType.F64;
@@ -89,7 +79,7 @@ final class NativeInference implements Inference {
                              : (int) ARGMAX_F32.invokeExact(xs, st, rows, cols, os, isa);
             }
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw NativeKernels.rethrow(t);
         }
         NativeKernels.check(status, "argmax");
     }
@@ -110,7 +100,7 @@ final class NativeInference implements Inference {
                              : (int) TOPK_F32.invokeExact(xs, st, rows, cols, k, is, ist, vs, vst, kind, isa);
             }
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw NativeKernels.rethrow(t);
         }
         NativeKernels.check(status, "topk");
     }
@@ -155,7 +145,7 @@ final class NativeInference implements Inference {
                         us, ts, scs, scst, tis, tist, tls, tlst, isa);
             }
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw NativeKernels.rethrow(t);
         }
         NativeKernels.check(status, "sample");
     }
@@ -191,7 +181,7 @@ final class NativeInference implements Inference {
                         pst, k, tis, tist, tvs, tvst, isa);
             }
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeKernels.rethrow(e);
         }
         NativeKernels.check(status, "head");
     }
