@@ -115,9 +115,9 @@ static RF(ref_result) RF(ref_sample)(const RT *x, int64_t n, const panmax_sample
     }
     const RT s = (RT)(1.0 / c->temperature);
     res.s = s;
-    const double scale = ldexp(1.0, pm_quant_shift(n));
+    const double offset = pm_quant_offset(n);
     for (int64_t j = 0; j < n; j++) {
-        res.q[j] = pm_quant((double)R_DEXP((z[j] - m) * s), scale);
+        res.q[j] = pm_quant((double)R_DEXP((z[j] - m) * s), offset);
     }
     int64_t *order = RF(rank_all)(z, n);
     int64_t nk = c->top_k > 0 && c->top_k < n ? c->top_k : n;

@@ -64,7 +64,8 @@ static void test_primitives(void)
     }
     tu_context = "dexp";
     CHECK(pm_dexp_f32(0) == 1.0f && pm_dexp_f64(0) == 1.0, "dexp(0) != 1");
-    CHECK(pm_dexp_f32(-INFINITY) == 0 && pm_dexp_f64(-INFINITY) == 0, "dexp(-inf) != 0");
+    CHECK(pm_quant(pm_dexp_f32(-INFINITY), 1.0) == 0 && pm_quant(pm_dexp_f64(-INFINITY), 1.0) == 0,
+          "dexp(-inf) must quantise to 0");
     long double e32 = 0, e64 = 0;
     for (int i = 0; i < 2000000; i++) {
         double t = i < 1000 ? -i * 1e-4 : -tu_range(0, 87);
@@ -86,10 +87,18 @@ static void test_primitives(void)
     tu_context = "quant";
     for (int64_t n = 1; n < (INT64_C(1) << 40); n = n * 3 + 1) {
         int S = pm_quant_shift(n);
-        double scale = ldexp(1, S);
-        CHECK(pm_quant(1.0, scale) == (UINT64_C(1) << S) && pm_quant(0.0, scale) == 0 &&
-                  pm_quant(0.5, scale) == (UINT64_C(1) << (S - 1)),
+        double offset = pm_quant_offset(n);
+        CHECK(pm_quant(1.0, offset) == (UINT64_C(1) << S) && pm_quant(0.0, offset) == 0 &&
+                  pm_quant(0.5, offset) == (UINT64_C(1) << (S - 1)),
               "quant at n %lld", (long long)n);
+        /* the same rounding as w * 2^S + 2^52 */
+        for (int i = 0; i < 1000; i++) {
+            double w = tu_unif();
+            double d = w * ldexp(1, S) + 0x1p52;
+            uint64_t bits;
+            memcpy(&bits, &d, 8);
+            CHECK(pm_quant(w, offset) == bits - UINT64_C(0x4330000000000000), "quant form at w %a", w);
+        }
         CHECK((long double)n * (long double)(UINT64_C(1) << S) < 0x1p63L, "n 2^S overflows at n %lld", (long long)n);
     }
     CHECK(pm_draw_from_uniform(0.0) == 0 && pm_draw_from_uniform(0.5) == (UINT64_C(1) << 63), "uniform draw");
@@ -109,6 +118,16 @@ int main(void)
         test_kernel_variants_f32(&pm_infer_kernels__base, &pm_infer_kernels__avx2);
         test_kernel_variants_f64(&pm_infer_kernels__base, &pm_infer_kernels__avx2);
         printf("  loop kernels: avx2 variant bit-identical to base\n");
+    }
+#endif
+#if defined(PANMAX_INFER_AVX512)
+    if (panmax_isa_supported(PANMAX_ISA_AVX512)) {
+        tu_context = "kernel variants";
+        test_kernel_variants_f32(&pm_infer_kernels__base, &pm_infer_kernels__avx512);
+        test_kernel_variants_f64(&pm_infer_kernels__base, &pm_infer_kernels__avx512);
+        printf("  loop kernels: avx512 variant bit-identical to base\n");
+    } else {
+        printf("  loop kernels: no AVX-512 on this CPU, avx512 variant not run\n");
     }
 #endif
     long draws = 0;

@@ -201,6 +201,11 @@ static int pm_any_overlap(const pm_iregion *outs, int nouts, const pm_iregion *i
 /* The loop kernels for an ISA the dispatch table accepted. */
 static const pm_infer_kernels *pm_infer_for(int32_t isa)
 {
+#if defined(PANMAX_INFER_AVX512)
+    if (isa == PANMAX_ISA_AVX512) {
+        return &pm_infer_kernels__avx512;
+    }
+#endif
 #if defined(PANMAX_INFER_AVX2)
     if (isa == PANMAX_ISA_AVX2 || isa == PANMAX_ISA_AVX512) {
         return &pm_infer_kernels__avx2;
@@ -245,6 +250,7 @@ static int pm_config_ok(const panmax_sample_config *c, int64_t cols, double t_mi
 #define PM_HEAD_ROWS 64      /* rows per gemm call; Executor splits align to it (bit-identical) */
 #define PM_HEAD_CHUNK 1024   /* classes per chunk: 64 rows x 1024 floats = 256 KiB, L2-resident */
 #define PM_TOPP_BUCKETS 1024 /* first-level histogram of top-p over t in [t0, 0] */
+#define PM_TOPP_DELTA 0x1p-14 /* relative bound on |ISA expsum - exact mass| (see the top-p path) */
 
 PANMAX_API int32_t panmax_head_row_block(void)
 {

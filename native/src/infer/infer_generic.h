@@ -20,6 +20,15 @@
 #define PM_IBLAS_f32 s
 #define PM_IBLAS_f64 d
 
+/* m = the row's max; returns 1 (m unspecified) if the row has a NaN. The max comes from the ISA
+ * table (a max is exact, so every ISA agrees), the NaN test from the loop kernels. */
+static int PM_FN(pm_maxnan)(const PM_KT *kt, const pm_infer_kernels *ik, const PM_T *z, int64_t n,
+                            PM_T *m)
+{
+    *m = kt->rmax(z, n);
+    return isnan(*m) || PM_IK(ik, count_nan)(z, n) != 0;
+}
+
 /* ---- top-k accumulator ------------------------------------------------------------------------
  * Keeps the k best entries (rank order) of everything pushed, in at most cap >= k + 1 entries:
  * entries are appended while they can still make the cut (z > thr, the worst value of the last
@@ -46,30 +55,40 @@ static void PM_FN(pm_acc_compact)(PM_FN(pm_topk_acc) *a)
     a->have_thr = 1;
 }
 
+static void PM_FN(pm_acc_append)(PM_FN(pm_topk_acc) *a, PM_T v, int64_t idx)
+{
+    if (a->count == a->cap) {
+        PM_FN(pm_acc_compact)(a);
+        if (!(v > a->thr)) {
+            return;
+        }
+    }
+    a->ent[a->count].z = (double)v;
+    a->ent[a->count].idx = idx;
+    a->ent[a->count].q = 0;
+    a->count++;
+}
+
 static void PM_FN(pm_acc_push)(const pm_infer_kernels *ik, PM_FN(pm_topk_acc) *a, const PM_T *z,
                                int64_t len, int64_t base)
 {
+    int32_t hit[256];
     for (int64_t j0 = 0; j0 < len; j0 += 256) {
         const int64_t n = len - j0 < 256 ? len - j0 : 256;
         const PM_T *zb = z + j0;
-        if (a->have_thr && PM_IK(ik, count_above)(zb, n, a->thr, 1) == 0) {
+        if (!a->have_thr) {
+            for (int64_t l = 0; l < n; l++) {
+                PM_FN(pm_acc_append)(a, zb[l], base + j0 + l);
+            }
             continue;
         }
-        for (int64_t l = 0; l < n; l++) {
-            const PM_T v = zb[l];
-            if (a->have_thr && !(v > a->thr)) {
-                continue;
+        /* only the entries above the threshold of the last compaction (it rises with each) */
+        const int64_t h = PM_IK(ik, above)(zb, n, a->thr, 1, hit);
+        for (int64_t i = 0; i < h; i++) {
+            const PM_T v = zb[hit[i]];
+            if (v > a->thr) {
+                PM_FN(pm_acc_append)(a, v, base + j0 + hit[i]);
             }
-            if (a->count == a->cap) {
-                PM_FN(pm_acc_compact)(a);
-                if (!(v > a->thr)) {
-                    continue;
-                }
-            }
-            a->ent[a->count].z = (double)v;
-            a->ent[a->count].idx = base + j0 + l;
-            a->ent[a->count].q = 0;
-            a->count++;
         }
     }
 }
@@ -104,10 +123,11 @@ static int64_t PM_FN(pm_topk_row)(const pm_infer_kernels *ik, const PM_T *z, int
 
 /* ---- argmax --------------------------------------------------------------------------------- */
 
-static int64_t PM_FN(pm_argmax_row)(const pm_infer_kernels *ik, const PM_T *x, int64_t n)
+static int64_t PM_FN(pm_argmax_row)(const PM_KT *kt, const pm_infer_kernels *ik, const PM_T *x,
+                                     int64_t n)
 {
     PM_T m;
-    if (PM_IK(ik, maxnan)(x, n, &m)) {
+    if (PM_FN(pm_maxnan)(kt, ik, x, n, &m)) {
         return PANMAX_NO_TOKEN;
     }
     for (int64_t j = 0; j < n; j++) {
@@ -147,7 +167,7 @@ PANMAX_API int32_t PM_PUB(argmax)(const PM_T *x, int64_t x_stride, int64_t rows,
         return st;
     }
     for (int64_t r = 0; r < rows; r++) {
-        out[r] = PM_FN(pm_argmax_row)(ik, x + r * x_stride, cols);
+        out[r] = PM_FN(pm_argmax_row)(&t->PM_S, ik, x + r * x_stride, cols);
     }
     return PANMAX_OK;
 }
@@ -210,7 +230,7 @@ PANMAX_API int32_t PM_PUB(topk)(const PM_T *x, int64_t x_stride, int64_t rows, i
         int64_t *ir = indices + r * indices_stride;
         PM_T *vr = values ? values + r * values_stride : NULL;
         PM_T m;
-        if (PM_IK(ik, maxnan)(xr, cols, &m)) {
+        if (PM_FN(pm_maxnan)(kt, ik, xr, cols, &m)) {
             for (int64_t i = 0; i < k; i++) {
                 ir[i] = PANMAX_NO_TOKEN;
                 if (vr) {
@@ -262,11 +282,12 @@ typedef struct PM_FN(pm_sampler) {
     const PM_KT *kt;
     const panmax_sample_config *cfg;
     int64_t n;
-    double scale; /* 2^S */
+    double offset; /* pm_quant_offset(n) */
     PM_T *zbuf;   /* n */
     pm_ent *ent;  /* n + 256 */
     pm_ent *sub;  /* n */
-    uint64_t *hist;
+    uint64_t *hist; /* 4 * PM_TOPP_BUCKETS */
+    uint64_t *bsum; /* one per PM_INFER_BLOCK logits */
     int64_t *hsort;
 } PM_FN(pm_sampler);
 
@@ -414,7 +435,7 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
     const int64_t top_n = c->top_logprobs;
     const PM_T *z = PM_FN(pm_effective)(sp, x, hrow, hlen, brow, mrow) ? sp->zbuf : x;
     PM_T m;
-    if (PM_IK(ik, maxnan)(z, n, &m) || m == -PM_INF) {
+    if (PM_FN(pm_maxnan)(sp->kt, ik, z, n, &m) || m == -PM_INF) {
         PM_FN(pm_no_token)(token, sc, top_n, ti, tl);
         return;
     }
@@ -442,11 +463,11 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
         const int min_p = c->min_p > 0;
         if (nk < n) {
             /* top-k by selection; then top-p over its renormalised mass, in rank order */
-            int64_t got = PM_FN(pm_topk_row)(ik, z, n, nk, sp->ent, PM_FN(pm_topk_cap)(nk, n, 1024));
+            int64_t got = PM_FN(pm_topk_row)(ik, z, n, nk, sp->ent, PM_FN(pm_topk_cap)(nk, n, 256));
             uint64_t total = 0;
             for (int64_t i = 0; i < got; i++) {
                 PM_T t = ((PM_T)sp->ent[i].z - m) * s;
-                sp->ent[i].q = pm_quant((double)PM_DEXP(t), sp->scale);
+                sp->ent[i].q = pm_quant((double)PM_DEXP(t), sp->offset);
                 total += sp->ent[i].q;
             }
             int64_t keep = got;
@@ -469,7 +490,7 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
              * best token alone, so none can be inside the top-p set (unless p is so close to 1
              * that quantisation could matter: then every token is a candidate). */
             const double onep = 1.0 - c->top_p;
-            const int all = onep * sp->scale < 4.0 * ((double)n + 4096.0);
+            const int all = onep * ldexp(1.0, pm_quant_shift(n)) < 4.0 * ((double)n + 4096.0);
             const PM_T t0 = all ? -PM_INF : (PM_T)log(onep / (4.0 * (double)n));
             const int32_t nb = PM_TOPP_BUCKETS;
             const PM_T inv_w = all ? (PM_T)0 : (PM_T)((double)nb / -(double)t0);
@@ -477,9 +498,46 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
             pm_ent bound;
             int found = 0;
             if (!all) {
-                memset(sp->hist, 0, (size_t)nb * sizeof(uint64_t));
+                /* Fast path. The ISA's expsum (a value: kernels.h's exp is within ~1 ulp, its sums in
+                 * double) bounds the exact total sum(q) to [lo, hi]: PM_TOPP_DELTA covers the
+                 * kernels' error, dexp's (4e-7), and the rounding of t, whose weighted mean |t| is
+                 * below log(n) + 2, many times over; n / 2 + 1 covers the rounding of each q. The
+                 * tokens with t >= t0 (a rank prefix, exact q each) are ranked by a quickselect at
+                 * p's mass for lo; when p's mass for hi falls on the same token, that token is the
+                 * boundary for every total in [lo, hi], the exact one included (the boundary only
+                 * moves forward as the total grows). Else the exact path below decides. */
+                const double za = sp->kt->expsum(z, n, m, s);
+                const double two_s = ldexp(1.0, pm_quant_shift(n));
+                double lo = two_s * za * (1 - PM_TOPP_DELTA) - 0.5 * (double)n - 1;
+                double hi = two_s * za * (1 + PM_TOPP_DELTA) + 0.5 * (double)n + 1;
+                lo = lo > two_s ? lo : two_s; /* the best token alone weighs 2^S */
+                hi = hi < two_s * (double)n ? hi : two_s * (double)n;
+                if (isfinite(za) && lo <= hi) {
+                    const uint64_t need_lo = PM_FN(pm_topp_need)(c->top_p, (uint64_t)lo);
+                    const uint64_t need_hi = PM_FN(pm_topp_need)(c->top_p, (uint64_t)hi);
+                    count = PM_IK(ik, collect)(z, n, m, s, sp->offset, t0, (PM_T)0, 0, -1, sp->ent);
+                    uint64_t cand = 0;
+                    for (int64_t i = 0; i < count; i++) {
+                        cand += sp->ent[i].q;
+                    }
+                    if (need_hi <= cand) {
+                        memcpy(sp->sub, sp->ent, (size_t)count * sizeof(pm_ent));
+                        const int64_t pos = pm_select_mass(sp->sub, count, need_lo);
+                        uint64_t before = 0;
+                        for (int64_t i = 0; i < pos; i++) {
+                            before += sp->sub[i].q;
+                        }
+                        if (need_hi <= before + sp->sub[pos].q) {
+                            bound = sp->sub[pos];
+                            found = 1;
+                        }
+                    }
+                }
+            }
+            if (!all && !found) {
+                memset(sp->hist, 0, 4 * (size_t)nb * sizeof(uint64_t));
                 const uint64_t total =
-                    PM_IK(ik, mass)(z, n, m, s, sp->scale, t0, inv_w, nb, sp->hist);
+                    PM_IK(ik, mass)(z, n, m, s, sp->offset, t0, inv_w, nb, sp->hist, NULL);
                 const uint64_t need = PM_FN(pm_topp_need)(c->top_p, total);
                 uint64_t above = 0;
                 int32_t bstar = -1;
@@ -491,9 +549,10 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
                     above += sp->hist[b];
                 }
                 if (bstar >= 0) {
-                    count = PM_IK(ik, collect)(z, n, m, s, sp->scale, t0, inv_w, nb, bstar, sp->ent);
+                    count = PM_IK(ik, collect)(z, n, m, s, sp->offset, t0, inv_w, nb, bstar, sp->ent);
                     int64_t ns = 0;
                     for (int64_t i = 0; i < count; i++) {
+                        /* bucket >= bstar: computed as in mass() (t >= t0 holds for every entry) */
                         PM_T t = ((PM_T)sp->ent[i].z - m) * s;
                         if ((int32_t)(-t * inv_w) >= bstar) {
                             sp->sub[ns++] = sp->ent[i];
@@ -504,7 +563,7 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
                 }
             }
             if (!found) {
-                count = PM_IK(ik, collect)(z, n, m, s, sp->scale, -PM_INF, (PM_T)0, 0, -1, sp->ent);
+                count = PM_IK(ik, collect)(z, n, m, s, sp->offset, -PM_INF, (PM_T)0, 0, -1, sp->ent);
                 uint64_t total = 0;
                 for (int64_t i = 0; i < count; i++) {
                     total += sp->ent[i].q;
@@ -517,12 +576,13 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
             /* min-p alone: candidates by a threshold 1e-3 below log(min_p) (dexp is within 4e-7
              * of exp), the exact rule w >= min_p in the draw */
             const PM_T tm = (PM_T)(log(c->min_p) - 1e-3);
-            int64_t count = PM_IK(ik, collect)(z, n, m, s, sp->scale, tm, (PM_T)0, 0, -1, sp->ent);
+            int64_t count = PM_IK(ik, collect)(z, n, m, s, sp->offset, tm, (PM_T)0, 0, -1, sp->ent);
             chosen = PM_FN(pm_draw_list)(sp, sp->ent, count, NULL, m, s, r64, &qc, &mass);
         } else {
-            /* no filter: the exact total, then a walk in index order */
-            mass = PM_IK(ik, mass)(z, n, m, s, sp->scale, (PM_T)0, (PM_T)0, 0, NULL);
-            chosen = PM_IK(ik, walk)(z, n, m, s, sp->scale, pm_scale_draw(r64, mass), &qc);
+            /* no filter: the exact total with its block sums, then a walk in index order that
+             * recomputes only the block the draw lands in */
+            mass = PM_IK(ik, mass)(z, n, m, s, sp->offset, (PM_T)0, (PM_T)0, 0, NULL, sp->bsum);
+            chosen = PM_IK(ik, walk)(z, n, m, s, sp->offset, sp->bsum, pm_scale_draw(r64, mass), &qc);
         }
     }
     *token = chosen;
@@ -540,7 +600,7 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
         sc[PANMAX_SCORE_RAW_LOGPROB] = (PM_T)raw_lp;
     }
     if (top_n > 0) {
-        int64_t got = PM_FN(pm_topk_row)(ik, z, n, top_n, sp->ent, PM_FN(pm_topk_cap)(top_n, n, 1024));
+        int64_t got = PM_FN(pm_topk_row)(ik, z, n, top_n, sp->ent, PM_FN(pm_topk_cap)(top_n, n, 256));
         for (int64_t i = 0; i < got; i++) {
             ti[i] = sp->ent[i].idx;
             if (tl) {
@@ -643,7 +703,8 @@ PANMAX_API int32_t PM_PUB(sample)(const PM_T *logits, int64_t logits_stride, int
     const size_t at_z = pm_carve_take(&cv, cols, sizeof(PM_T));
     const size_t at_ent = pm_carve_take(&cv, cols + 256, sizeof(pm_ent));
     const size_t at_sub = pm_carve_take(&cv, cols, sizeof(pm_ent));
-    const size_t at_hist = pm_carve_take(&cv, PM_TOPP_BUCKETS, sizeof(uint64_t));
+    const size_t at_hist = pm_carve_take(&cv, 4 * PM_TOPP_BUCKETS, sizeof(uint64_t));
+    const size_t at_bsum = pm_carve_take(&cv, cols / PM_INFER_BLOCK + 1, sizeof(uint64_t));
     const size_t at_hs = pm_carve_take(&cv, hlen, sizeof(int64_t));
     char *base = cv.overflow ? NULL : pm_scratch(cv.off);
     if (base == NULL) {
@@ -654,11 +715,12 @@ PANMAX_API int32_t PM_PUB(sample)(const PM_T *logits, int64_t logits_stride, int
         .kt = &t->PM_S,
         .cfg = config,
         .n = cols,
-        .scale = ldexp(1.0, pm_quant_shift(cols)),
+        .offset = pm_quant_offset(cols),
         .zbuf = (PM_T *)(base + at_z),
         .ent = (pm_ent *)(base + at_ent),
         .sub = (pm_ent *)(base + at_sub),
         .hist = (uint64_t *)(base + at_hist),
+        .bsum = (uint64_t *)(base + at_bsum),
         .hsort = (int64_t *)(base + at_hs),
     };
     for (int64_t r = 0; r < rows; r++) {
@@ -833,7 +895,7 @@ PANMAX_API int32_t PM_PUB(head)(const PM_T *x, int64_t x_stride, int64_t rows, i
                     }
                 }
                 PM_T mc;
-                if (hr->special || PM_IK(ik, maxnan)(zr, len, &mc) || mc == PM_INF) {
+                if (hr->special || PM_FN(pm_maxnan)(kt, ik, zr, len, &mc) || mc == PM_INF) {
                     hr->special = 1;
                     continue;
                 }
@@ -887,7 +949,7 @@ PANMAX_API int32_t PM_PUB(head)(const PM_T *x, int64_t x_stride, int64_t rows, i
                 }
                 if (kk > 0) {
                     PM_T m;
-                    int nan = PM_IK(ik, maxnan)(zr, classes, &m);
+                    int nan = PM_FN(pm_maxnan)(kt, ik, zr, classes, &m);
                     int64_t got = nan ? 0 : PM_FN(pm_topk_row)(ik, zr, classes, kk, fent,
                                                                PM_FN(pm_topk_cap)(kk, classes, 1024) + 256);
                     int64_t kinf = 0;

@@ -20,6 +20,7 @@
 #ifndef PANMAX_INFER_INTERNAL_H
 #define PANMAX_INFER_INTERNAL_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -29,10 +30,12 @@
  * exp(t) = 2^n * e^r with n = round(t / ln 2) (the 1.5 * 2^23 / 2^52 shifter rounds to nearest) and
  * r = t - n ln2 in two parts (Cody & Waite; fdlibm's ln2 split), |r| <= ln2 / 2; e^r by its Taylor
  * polynomial in Horner form, degree 6 (float: truncation <= 0.3466^7 / 7! = 1.2e-7 relative) or 13
- * (double: 4e-18). 2^n is built in the exponent field from the shifter's low bits. Below the
- * clamp the result is 0 (float: t < -87, so n >= -126 and 2^n stays normal; double: t < -708).
- * Relative error against exp: below 4e-7 (float) and 1e-15 (double); pm_dexp(0) == 1 exactly.
- * Callers never pass NaN (rows containing NaN are handled before). -inf gives 0.
+ * (double: 4e-18). 2^n is built in the exponent field from the shifter's low bits. t is clamped
+ * below at -87 (float; so n >= -126 and 2^n stays normal) or -708 (double): every t below, -inf
+ * included, gives pm_dexp(clamp) ~ 1.6e-38 (float) or 3.3e-308 (double), whose quantised weight is
+ * 0, so such a token is never drawn (no select in the loop: it vectorises). Relative error
+ * against exp for t above the clamp: below 4e-7 (float) and 1e-15 (double); pm_dexp(0) == 1
+ * exactly. Callers never pass NaN (rows containing NaN are handled before).
  */
 #define PM_DEXPF_MIN (-87.0f)
 #define PM_DEXP_MIN (-708.0)
@@ -57,8 +60,7 @@ static inline float pm_dexp_f32(float t)
     bits = (bits << 23) + (127u << 23); /* the shifter's low bits hold n; << 23 puts it in the exponent */
     float scale;
     memcpy(&scale, &bits, sizeof scale);
-    const float w = p * scale;
-    return t < PM_DEXPF_MIN ? 0.0f : w;
+    return p * scale;
 }
 
 static inline double pm_dexp_f64(double t)
@@ -88,17 +90,17 @@ static inline double pm_dexp_f64(double t)
     bits = (bits << 52) + (UINT64_C(1023) << 52);
     double scale;
     memcpy(&scale, &bits, sizeof scale);
-    const double w = p * scale;
-    return t < PM_DEXP_MIN ? 0.0 : w;
+    return p * scale;
 }
 
 /* ---- quantised weights -----------------------------------------------------------------------------
  *
- * q = round-to-nearest-even(w * 2^S) for w in [0, 1]: adding 2^52 to w * 2^S <= 2^52 leaves the
- * integer in the low mantissa bits. S = min(52, 62 - floor(log2(n))) for a row of n, so that
- * n * 2^S < 2^63: no sum of a row's q overflows a signed 64-bit integer (Java's long). A token
- * whose weight relative to the best one is below 2^-(S+1) gets q = 0 and is never drawn
- * (S = 45 at n = 256 000: below 1.4e-14).
+ * q = round-to-nearest-even(w * 2^S) for w in [0, 1]: adding C = 2^(52-S) to w gives a double whose
+ * ulp is 2^-S (w + C < 2^(53-S)), so bits(w + C) - bits(C) is that integer; it is the same
+ * rounding as w * 2^S + 2^52 (scaling by a power of two is exact). S = min(52, 62 - floor(log2(n)))
+ * for a row of n, so that n * 2^S < 2^63: no sum of a row's q overflows a signed 64-bit integer
+ * (Java's long). A token whose weight relative to the best one is below 2^-(S+1) gets q = 0 and is
+ * never drawn (S = 45 at n = 256 000: below 1.4e-14).
  */
 static inline int pm_quant_shift(int64_t n)
 {
@@ -107,12 +109,24 @@ static inline int pm_quant_shift(int64_t n)
     return s > 52 ? 52 : s;
 }
 
-static inline uint64_t pm_quant(double w, double scale /* 2^S */)
+/* C = 2^(52-S), the offset of pm_quant. */
+static inline double pm_quant_offset(int64_t n)
 {
-    double d = w * scale + 0x1p52;
+    return ldexp(1.0, 52 - pm_quant_shift(n));
+}
+
+/* bits(w + C): sums of these, less count * bits(C), are sums of q (exact modulo 2^64). */
+static inline uint64_t pm_quant_bits(double w, double offset)
+{
+    double d = w + offset;
     uint64_t bits;
     memcpy(&bits, &d, sizeof bits);
-    return bits - UINT64_C(0x4330000000000000);
+    return bits;
+}
+
+static inline uint64_t pm_quant(double w, double offset)
+{
+    return pm_quant_bits(w, offset) - pm_quant_bits(0.0, offset);
 }
 
 /* ---- Philox4x32-10 -------------------------------------------------------------------------------
@@ -194,35 +208,40 @@ void *pm_scratch(size_t bytes);
 
 typedef struct pm_infer_kernels {
     const char *name;
-    /* m = max over the non-NaN entries (-inf if none); returns 1 if any entry is NaN. */
-    int (*maxnan_f32)(const float *z, int64_t n, float *m);
-    int (*maxnan_f64)(const double *z, int64_t n, double *m);
-    /* Returns sum(q) over the row, q = quant(dexp((z - m) * s)). With hist != NULL, also adds
-     * q to hist[b] for each entry with t = (z - m) * s >= t0, b = min(nb - 1, (int)(-t * inv_w)). */
-    uint64_t (*mass_f32)(const float *z, int64_t n, float m, float s, double scale, float t0,
-                         float inv_w, int32_t nb, uint64_t *hist);
-    uint64_t (*mass_f64)(const double *z, int64_t n, double m, double s, double scale, double t0,
-                         double inv_w, int32_t nb, uint64_t *hist);
+    /* Number of NaN entries (the max itself comes from the ISA table's rmax: a max is exact). */
+    int64_t (*count_nan_f32)(const float *z, int64_t n);
+    int64_t (*count_nan_f64)(const double *z, int64_t n);
+    /* Returns sum(q) over the row, q = quant(dexp((z - m) * s)). With hist != NULL (4 * nb entries,
+     * zeroed), also adds q to hist[b] for each entry with t = (z - m) * s >= t0 (t0 finite),
+     * b = min(nb - 1, (int)(-t * inv_w)); with bsum != NULL, writes each block's sum there. */
+    uint64_t (*mass_f32)(const float *z, int64_t n, float m, float s, double offset, float t0,
+                         float inv_w, int32_t nb, uint64_t *hist, uint64_t *bsum);
+    uint64_t (*mass_f64)(const double *z, int64_t n, double m, double s, double offset, double t0,
+                         double inv_w, int32_t nb, uint64_t *hist, uint64_t *bsum);
     /* Appends to out (index order) every entry with t >= t0 and bucket <= bmax (the bucket of
      * mass(); bmax < 0: any bucket, and then t0 may be -inf), with its q; returns how many. */
-    int64_t (*collect_f32)(const float *z, int64_t n, float m, float s, double scale, float t0,
+    int64_t (*collect_f32)(const float *z, int64_t n, float m, float s, double offset, float t0,
                            float inv_w, int32_t nb, int32_t bmax, pm_ent *out);
-    int64_t (*collect_f64)(const double *z, int64_t n, double m, double s, double scale, double t0,
+    int64_t (*collect_f64)(const double *z, int64_t n, double m, double s, double offset, double t0,
                            double inv_w, int32_t nb, int32_t bmax, pm_ent *out);
     /* The first index at which the running sum of q (index order) exceeds target; *q_at gets its
-     * q. target must be below the row's sum(q). */
-    int64_t (*walk_f32)(const float *z, int64_t n, float m, float s, double scale, uint64_t target,
-                        uint64_t *q_at);
-    int64_t (*walk_f64)(const double *z, int64_t n, double m, double s, double scale,
-                        uint64_t target, uint64_t *q_at);
-    /* Number of entries of z[0, n) with z > thr (strict) or z >= thr. */
-    int64_t (*count_above_f32)(const float *z, int64_t n, float thr, int strict);
-    int64_t (*count_above_f64)(const double *z, int64_t n, double thr, int strict);
+     * q. target must be below the row's sum(q). bsum (optional): mass()'s block sums, to skip. */
+    int64_t (*walk_f32)(const float *z, int64_t n, float m, float s, double offset,
+                        const uint64_t *bsum, uint64_t target, uint64_t *q_at);
+    int64_t (*walk_f64)(const double *z, int64_t n, double m, double s, double offset,
+                        const uint64_t *bsum, uint64_t target, uint64_t *q_at);
+    /* Offsets of the entries of z[0, n) with z > thr (strict) or z >= thr, ascending, into out
+     * (room for n); returns how many. */
+    int64_t (*above_f32)(const float *z, int64_t n, float thr, int strict, int32_t *out);
+    int64_t (*above_f64)(const double *z, int64_t n, double thr, int strict, int32_t *out);
 } pm_infer_kernels;
 
 extern const pm_infer_kernels pm_infer_kernels__base;
 #if defined(PANMAX_INFER_AVX2)
 extern const pm_infer_kernels pm_infer_kernels__avx2;
+#endif
+#if defined(PANMAX_INFER_AVX512)
+extern const pm_infer_kernels pm_infer_kernels__avx512;
 #endif
 
 #endif /* PANMAX_INFER_INTERNAL_H */

@@ -17,82 +17,107 @@
 #define IK_DEXP IK_CAT(pm_dexp_, IK_S)
 #define IK_BLK PM_INFER_BLOCK
 
-static int IK_FN(maxnan)(const IK_T *z, int64_t n, IK_T *m_out)
+static int64_t IK_FN(count_nan)(const IK_T *z, int64_t n)
 {
-    /* 16 lanes of max and of "is NaN"; a NaN never wins the comparison, so m is the max of the
-     * others. */
-    IK_T mx[16];
-    int32_t bad[16];
-    for (int u = 0; u < 16; u++) {
-        mx[u] = -(IK_T)INFINITY;
-        bad[u] = 0;
+    int64_t count = 0;
+    for (int64_t j = 0; j < n; j++) {
+        count += z[j] != z[j];
     }
-    int64_t j = 0;
-    for (; j + 16 <= n; j += 16) {
-        for (int u = 0; u < 16; u++) {
-            IK_T v = z[j + u];
-            mx[u] = v > mx[u] ? v : mx[u];
-            bad[u] |= v != v;
-        }
-    }
-    IK_T m = -(IK_T)INFINITY;
-    int nan = 0;
-    for (int u = 0; u < 16; u++) {
-        m = mx[u] > m ? mx[u] : m;
-        nan |= bad[u];
-    }
-    for (; j < n; j++) {
-        IK_T v = z[j];
-        m = v > m ? v : m;
-        nan |= v != v;
-    }
-    *m_out = m;
-    return nan;
+    return count;
 }
 
-static uint64_t IK_FN(mass)(const IK_T *z, int64_t n, IK_T m, IK_T s, double scale, IK_T t0,
-                            IK_T inv_w, int32_t nb, uint64_t *hist)
+/* The bucket of t in [t0, 0] (mass() and collect() must agree): min(nb - 1, (int)(-t * inv_w)),
+ * computed on a clamped copy so that t < t0 (even -inf) converts without overflow. */
+#define IK_BUCKET(t, t0, inv_w, nb)                                                            \
+    ((int32_t)(-((t) >= (t0) ? (t) : (IK_T)0) * (inv_w)) < (nb)                                \
+         ? (int32_t)(-((t) >= (t0) ? (t) : (IK_T)0) * (inv_w))                                 \
+         : (nb) - 1)
+
+/* q of one block, and its sum; `len` is the constant IK_BLK for every block but the last, so
+ * that after inlining the loop has a fixed trip count (no epilogue per block). */
+static inline uint64_t IK_FN(mass_block)(const IK_T *zb, int64_t len, IK_T m, IK_T s, double offset,
+                                         IK_T *t, uint64_t *q)
+{
+    const uint64_t zero = pm_quant_bits(0.0, offset);
+    uint64_t bs = 0;
+    for (int64_t l = 0; l < len; l++) {
+        const IK_T tl = (zb[l] - m) * s;
+        const uint64_t ql = pm_quant_bits((double)IK_DEXP(tl), offset) - zero;
+        t[l] = tl;
+        q[l] = ql;
+        bs += ql;
+    }
+    return bs;
+}
+
+/* The sum alone: raw bits added up, the offsets taken off once (exact modulo 2^64). */
+static inline uint64_t IK_FN(mass_block_sum)(const IK_T *zb, int64_t len, IK_T m, IK_T s,
+                                             double offset)
+{
+    uint64_t bs = 0;
+    for (int64_t l = 0; l < len; l++) {
+        bs += pm_quant_bits((double)IK_DEXP((zb[l] - m) * s), offset);
+    }
+    return bs - (uint64_t)len * pm_quant_bits(0.0, offset);
+}
+
+static inline void IK_FN(hist_block)(const IK_T *t, const uint64_t *q, int64_t len, IK_T t0,
+                                     IK_T inv_w, int32_t nb, uint64_t *hist)
+{
+    int32_t b[IK_BLK];
+    int32_t hits = 0;
+    for (int64_t l = 0; l < len; l++) {
+        hits += t[l] >= t0;
+        b[l] = IK_BUCKET(t[l], t0, inv_w, nb);
+    }
+    if (hits) {
+        /* four interleaved histograms, so runs of one bucket do not chain through memory */
+        for (int64_t l = 0; l < len; l++) {
+            if (t[l] >= t0) {
+                hist[(l & 3) * nb + b[l]] += q[l];
+            }
+        }
+    }
+}
+
+static uint64_t IK_FN(mass)(const IK_T *z, int64_t n, IK_T m, IK_T s, double offset, IK_T t0,
+                            IK_T inv_w, int32_t nb, uint64_t *hist, uint64_t *bsum)
 {
     uint64_t total = 0;
     IK_T t[IK_BLK];
     uint64_t q[IK_BLK];
-    for (int64_t j0 = 0; j0 < n; j0 += IK_BLK) {
+    for (int64_t j0 = 0, blk = 0; j0 < n; j0 += IK_BLK, blk++) {
         const int64_t len = n - j0 < IK_BLK ? n - j0 : IK_BLK;
-        const IK_T *zb = z + j0;
-        for (int64_t l = 0; l < len; l++) {
-            t[l] = (zb[l] - m) * s;
-        }
-        for (int64_t l = 0; l < len; l++) {
-            q[l] = pm_quant((double)IK_DEXP(t[l]), scale);
-        }
-        uint64_t bs = 0;
-        for (int64_t l = 0; l < len; l++) {
-            bs += q[l];
+        uint64_t bs;
+        if (hist) {
+            bs = len == IK_BLK ? IK_FN(mass_block)(z + j0, IK_BLK, m, s, offset, t, q)
+                               : IK_FN(mass_block)(z + j0, len, m, s, offset, t, q);
+            IK_FN(hist_block)(t, q, len, t0, inv_w, nb, hist);
+        } else {
+            bs = len == IK_BLK ? IK_FN(mass_block_sum)(z + j0, IK_BLK, m, s, offset)
+                               : IK_FN(mass_block_sum)(z + j0, len, m, s, offset);
         }
         total += bs;
-        if (hist) {
-            int32_t hits = 0;
-            for (int64_t l = 0; l < len; l++) {
-                hits += t[l] >= t0;
-            }
-            if (hits) {
-                for (int64_t l = 0; l < len; l++) {
-                    if (t[l] >= t0) {
-                        int32_t b = (int32_t)(-t[l] * inv_w);
-                        hist[b < nb ? b : nb - 1] += q[l];
-                    }
-                }
-            }
+        if (bsum) {
+            bsum[blk] = bs;
+        }
+    }
+    if (hist) {
+        for (int32_t i = 0; i < nb; i++) {
+            hist[i] += hist[nb + i] + hist[2 * nb + i] + hist[3 * nb + i];
         }
     }
     return total;
 }
 
-static int64_t IK_FN(collect)(const IK_T *z, int64_t n, IK_T m, IK_T s, double scale, IK_T t0,
+static int64_t IK_FN(collect)(const IK_T *z, int64_t n, IK_T m, IK_T s, double offset, IK_T t0,
                               IK_T inv_w, int32_t nb, int32_t bmax, pm_ent *out)
 {
     int64_t count = 0;
     IK_T t[IK_BLK];
+    uint64_t q[IK_BLK];
+    int32_t keep[IK_BLK];
+    const int any_bucket = bmax < 0 || bmax >= nb - 1;
     for (int64_t j0 = 0; j0 < n; j0 += IK_BLK) {
         const int64_t len = n - j0 < IK_BLK ? n - j0 : IK_BLK;
         const IK_T *zb = z + j0;
@@ -104,12 +129,23 @@ static int64_t IK_FN(collect)(const IK_T *z, int64_t n, IK_T m, IK_T s, double s
         if (!hits) {
             continue;
         }
+        if (any_bucket) {
+            for (int64_t l = 0; l < len; l++) {
+                keep[l] = t[l] >= t0;
+            }
+        } else {
+            for (int64_t l = 0; l < len; l++) {
+                keep[l] = t[l] >= t0 && IK_BUCKET(t[l], t0, inv_w, nb) <= bmax;
+            }
+        }
         for (int64_t l = 0; l < len; l++) {
-            /* the bucket as mass() computes it (clamped to nb - 1) */
-            if (t[l] >= t0 && (bmax < 0 || bmax >= nb - 1 || (int32_t)(-t[l] * inv_w) <= bmax)) {
+            q[l] = pm_quant((double)IK_DEXP(t[l]), offset);
+        }
+        for (int64_t l = 0; l < len; l++) {
+            if (keep[l]) {
                 out[count].z = (double)zb[l];
                 out[count].idx = j0 + l;
-                out[count].q = pm_quant((double)IK_DEXP(t[l]), scale);
+                out[count].q = q[l];
                 count++;
             }
         }
@@ -117,16 +153,20 @@ static int64_t IK_FN(collect)(const IK_T *z, int64_t n, IK_T m, IK_T s, double s
     return count;
 }
 
-static int64_t IK_FN(walk)(const IK_T *z, int64_t n, IK_T m, IK_T s, double scale, uint64_t target,
-                           uint64_t *q_at)
+static int64_t IK_FN(walk)(const IK_T *z, int64_t n, IK_T m, IK_T s, double offset,
+                           const uint64_t *bsum, uint64_t target, uint64_t *q_at)
 {
     uint64_t run = 0;
     uint64_t q[IK_BLK];
-    for (int64_t j0 = 0; j0 < n; j0 += IK_BLK) {
+    for (int64_t j0 = 0, blk = 0; j0 < n; j0 += IK_BLK, blk++) {
         const int64_t len = n - j0 < IK_BLK ? n - j0 : IK_BLK;
+        if (bsum && run + bsum[blk] <= target) {
+            run += bsum[blk]; /* the block sums of mass(): skip without recomputing */
+            continue;
+        }
         const IK_T *zb = z + j0;
         for (int64_t l = 0; l < len; l++) {
-            q[l] = pm_quant((double)IK_DEXP((zb[l] - m) * s), scale);
+            q[l] = pm_quant((double)IK_DEXP((zb[l] - m) * s), offset);
         }
         uint64_t bs = 0;
         for (int64_t l = 0; l < len; l++) {
@@ -148,16 +188,36 @@ static int64_t IK_FN(walk)(const IK_T *z, int64_t n, IK_T m, IK_T s, double scal
     return -1; /* target >= sum: the caller's bug */
 }
 
-static int64_t IK_FN(count_above)(const IK_T *z, int64_t n, IK_T thr, int strict)
+/* Offsets (in [0, n), ascending) of the entries with z > thr (strict) or z >= thr, into out;
+ * returns how many. One vectorised compare per block of 64 into flag bytes, then only the set
+ * bytes are visited (8 at a time), so the cost follows the hits, not n. */
+static int64_t IK_FN(above)(const IK_T *z, int64_t n, IK_T thr, int strict, int32_t *out)
 {
     int64_t count = 0;
-    if (strict) {
-        for (int64_t j = 0; j < n; j++) {
-            count += z[j] > thr;
+    unsigned char flag[IK_BLK];
+    for (int64_t j0 = 0; j0 < n; j0 += IK_BLK) {
+        const int64_t len = n - j0 < IK_BLK ? n - j0 : IK_BLK;
+        const IK_T *zb = z + j0;
+        if (strict) {
+            for (int64_t l = 0; l < len; l++) {
+                flag[l] = zb[l] > thr;
+            }
+        } else {
+            for (int64_t l = 0; l < len; l++) {
+                flag[l] = zb[l] >= thr;
+            }
         }
-    } else {
-        for (int64_t j = 0; j < n; j++) {
-            count += z[j] >= thr;
+        for (int64_t l = len; l < IK_BLK; l++) {
+            flag[l] = 0;
+        }
+        for (int64_t w = 0; w < IK_BLK; w += 8) {
+            uint64_t word;
+            memcpy(&word, flag + w, sizeof word);
+            while (word) {
+                int bit = __builtin_ctzll(word);
+                out[count++] = (int32_t)(j0 + w + bit / 8);
+                word &= word - 1;
+            }
         }
     }
     return count;
@@ -168,3 +228,4 @@ static int64_t IK_FN(count_above)(const IK_T *z, int64_t n, IK_T thr, int strict
 #undef IK_FN
 #undef IK_DEXP
 #undef IK_BLK
+#undef IK_BUCKET

@@ -24,14 +24,14 @@
 
 const pm_infer_kernels IK_TCAT(pm_infer_kernels__, IK_V) = {
     .name = IK_NAME,
-    .maxnan_f32 = IK_K(maxnan, f32),
-    .maxnan_f64 = IK_K(maxnan, f64),
+    .count_nan_f32 = IK_K(count_nan, f32),
+    .count_nan_f64 = IK_K(count_nan, f64),
     .mass_f32 = IK_K(mass, f32),
     .mass_f64 = IK_K(mass, f64),
     .collect_f32 = IK_K(collect, f32),
     .collect_f64 = IK_K(collect, f64),
     .walk_f32 = IK_K(walk, f32),
     .walk_f64 = IK_K(walk, f64),
-    .count_above_f32 = IK_K(count_above, f32),
-    .count_above_f64 = IK_K(count_above, f64),
+    .above_f32 = IK_K(above, f32),
+    .above_f64 = IK_K(above, f64),
 };

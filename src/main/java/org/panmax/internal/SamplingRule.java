@@ -14,7 +14,11 @@ public final class SamplingRule {
     static final float DEXPF_MIN = -87.0f;
     static final double DEXP_MIN = -708.0;
 
-    /** e^t for t <= 0 (float): Cody-Waite reduction by ln 2, degree-6 Taylor polynomial, 2^n in the exponent. */
+    /**
+     * e^t for t <= 0 (float): Cody-Waite reduction by ln 2, degree-6 Taylor polynomial, 2^n in the exponent. t is
+     * clamped below at -87 (-708 for double): lower t, -inf included, give the clamp's value, whose quantised weight
+     * is 0.
+     */
     public static float dexp(float t) {
         final float tc = t < DEXPF_MIN ? DEXPF_MIN : t;
         final float shifter = 0x1.8p23f;
@@ -30,8 +34,7 @@ public final class SamplingRule {
         p = p * r + 1.0f;
         p = p * r + 1.0f;
         final int bits = (Float.floatToRawIntBits(nf) << 23) + (127 << 23);
-        final float w = p * Float.intBitsToFloat(bits);
-        return t < DEXPF_MIN ? 0.0f : w;
+        return p * Float.intBitsToFloat(bits);
     }
 
     /** e^t for t <= 0 (double): as {@link #dexp(float)} with a degree-13 polynomial. */
@@ -57,8 +60,7 @@ public final class SamplingRule {
         p = p * r + 1.0;
         p = p * r + 1.0;
         final long bits = (Double.doubleToRawLongBits(nf) << 52) + (1023L << 52);
-        final double w = p * Double.longBitsToDouble(bits);
-        return t < DEXP_MIN ? 0.0 : w;
+        return p * Double.longBitsToDouble(bits);
     }
 
     /** S = min(52, 62 - floor(log2 n)): n weights of at most 2^S sum below 2^63. */

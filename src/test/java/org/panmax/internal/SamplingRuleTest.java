@@ -37,8 +37,11 @@ class SamplingRuleTest {
     void dexpIsCloseToExpAndExactAtTheEnds() {
         assertEquals(1.0f, SamplingRule.dexp(0.0f));
         assertEquals(1.0, SamplingRule.dexp(0.0));
-        assertEquals(0.0f, SamplingRule.dexp(Float.NEGATIVE_INFINITY));
-        assertEquals(0.0, SamplingRule.dexp(Double.NEGATIVE_INFINITY));
+        // below the clamp: the clamp's value, tiny enough to quantise to 0 at any row length
+        assertEquals(SamplingRule.dexp(-87f), SamplingRule.dexp(Float.NEGATIVE_INFINITY));
+        assertEquals(SamplingRule.dexp(-708.0), SamplingRule.dexp(Double.NEGATIVE_INFINITY));
+        assertEquals(0, SamplingRule.quant(SamplingRule.dexp(Float.NEGATIVE_INFINITY), 0x1p52));
+        assertEquals(0, SamplingRule.quant(SamplingRule.dexp(Double.NEGATIVE_INFINITY), 0x1p52));
         SplittableRandom rnd = new SplittableRandom(11);
         double e32 = 0, e64 = 0;
         for (int i = 0; i < 1_000_000; i++) {
