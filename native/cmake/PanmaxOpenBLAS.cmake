@@ -5,16 +5,33 @@
 #      openblas_get_config() exists), PANMAX_OPENBLAS_BUNDLED_DEPS (libraries copied next to
 #      libpanmax.so that it must list as direct dependencies), PANMAX_OPENBLAS_DESCRIPTION.
 #
-# maven: org.bytedeco:openblas:0.3.28-1.5.11:linux-x86_64 is a jar holding a relocatable
-# OpenBLAS build (libopenblas.so.0 with RUNPATH $ORIGIN/, its libgfortran and libquadmath, and
-# the headers). Its lib/cmake/openblas/OpenBLASConfig.cmake names absolute paths of the machine
-# that built it, so it is not used: the jar is unpacked and wrapped in an IMPORTED target here.
+# maven: org.bytedeco:openblas:0.3.28-1.5.11:<platform> is a jar holding a relocatable OpenBLAS
+# build (libopenblas.so.0 with RUNPATH $ORIGIN/, its Fortran runtime, and the headers). Its
+# lib/cmake/openblas/OpenBLASConfig.cmake names absolute paths of the machine that built it, so it
+# is not used: the jar is unpacked and wrapped in an IMPORTED target here. One jar per target
+# processor, each pinned by SHA-256 (Maven Central's .sha1 agrees with both):
+#   linux-x86_64: libopenblas.so.0, libgfortran.so.5, libquadmath.so.0 (all bundled);
+#   linux-arm64:  libopenblas.so.0, libgfortran.so.5 (no libquadmath on aarch64), and a
+#                 libgcc_s.so.1 that is NOT bundled: every glibc system has its own (glibc loads
+#                 it for pthread_cancel and backtraces), and a second, older copy loaded first
+#                 under the same SONAME would be the one every later library gets.
 
 set(_pm_obl_version "0.3.28-1.5.11")
-set(_pm_obl_jar_name "openblas-${_pm_obl_version}-linux-x86_64.jar")
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(_pm_obl_platform "linux-x86_64")
+  set(_pm_obl_sha256 "8e20a603cbb7f520eec4dfdea36cb039d92ce40cdc5bcc710dc8fdae64b572ad")
+  set(_pm_obl_libs libopenblas.so.0 libgfortran.so.5 libquadmath.so.0)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+  set(_pm_obl_platform "linux-arm64")
+  set(_pm_obl_sha256 "142f8de67cfc01bc3111d75cd2edf488286e3bd86c69b27844bdca52f72ea256")
+  set(_pm_obl_libs libopenblas.so.0 libgfortran.so.5)
+elseif(PANMAX_OPENBLAS STREQUAL "maven")
+  message(FATAL_ERROR "panmax: PANMAX_OPENBLAS=maven has OpenBLAS jars for x86_64 and aarch64, not "
+          "for CMAKE_SYSTEM_PROCESSOR=${CMAKE_SYSTEM_PROCESSOR}; use -DPANMAX_OPENBLAS=system")
+endif()
+set(_pm_obl_jar_name "openblas-${_pm_obl_version}-${_pm_obl_platform}.jar")
 set(_pm_obl_url
     "https://repo1.maven.org/maven2/org/bytedeco/openblas/${_pm_obl_version}/${_pm_obl_jar_name}")
-set(_pm_obl_sha256 "8e20a603cbb7f520eec4dfdea36cb039d92ce40cdc5bcc710dc8fdae64b572ad")
 
 set(PANMAX_OPENBLAS_BUNDLED_DEPS "")
 
@@ -51,7 +68,7 @@ if(PANMAX_OPENBLAS STREQUAL "maven")
           list(GET _pm_dl_status 1 _pm_dl_msg)
           message(FATAL_ERROR "panmax: could not download OpenBLAS (${_pm_dl_msg}) from "
                   "${_pm_obl_url}. Put the jar in ~/.m2 (mvn dependency:get "
-                  "-Dartifact=org.bytedeco:openblas:${_pm_obl_version}:jar:linux-x86_64), pass "
+                  "-Dartifact=org.bytedeco:openblas:${_pm_obl_version}:jar:${_pm_obl_platform}), pass "
                   "-DPANMAX_OPENBLAS_JAR=/path/to/${_pm_obl_jar_name}, or use "
                   "-DPANMAX_OPENBLAS=system.")
         endif()
@@ -63,19 +80,21 @@ if(PANMAX_OPENBLAS STREQUAL "maven")
   file(SHA256 "${_pm_jar}" _pm_jar_hash)
   if(NOT _pm_jar_hash STREQUAL _pm_obl_sha256)
     message(FATAL_ERROR "panmax: ${_pm_jar} has SHA-256 ${_pm_jar_hash}, expected "
-            "${_pm_obl_sha256} (org.bytedeco:openblas:${_pm_obl_version}:linux-x86_64)")
+            "${_pm_obl_sha256} (org.bytedeco:openblas:${_pm_obl_version}:${_pm_obl_platform})")
   endif()
 
   set(_pm_unpack "${CMAKE_BINARY_DIR}/_deps/openblas-${_pm_obl_version}")
-  set(_pm_root "${_pm_unpack}/org/bytedeco/openblas/linux-x86_64")
+  set(_pm_in_jar "org/bytedeco/openblas/${_pm_obl_platform}")
+  set(_pm_root "${_pm_unpack}/${_pm_in_jar}")
   if(NOT EXISTS "${_pm_unpack}/.unpacked-${_pm_jar_hash}")
     file(REMOVE_RECURSE "${_pm_unpack}")
     file(MAKE_DIRECTORY "${_pm_unpack}")
-    # Only what is used: the headers and the three libraries (the jar also carries JNI glue).
-    set(_pm_in_jar "org/bytedeco/openblas/linux-x86_64")
-    execute_process(COMMAND "${CMAKE_COMMAND}" -E tar xf "${_pm_jar}"
-                            "${_pm_in_jar}/include" "${_pm_in_jar}/libopenblas.so.0"
-                            "${_pm_in_jar}/libgfortran.so.5" "${_pm_in_jar}/libquadmath.so.0"
+    # Only what is used: the headers and the bundled libraries (the jar also carries JNI glue).
+    set(_pm_members "${_pm_in_jar}/include")
+    foreach(_pm_lib IN LISTS _pm_obl_libs)
+      list(APPEND _pm_members "${_pm_in_jar}/${_pm_lib}")
+    endforeach()
+    execute_process(COMMAND "${CMAKE_COMMAND}" -E tar xf "${_pm_jar}" ${_pm_members}
                     WORKING_DIRECTORY "${_pm_unpack}" RESULT_VARIABLE _pm_tar_rc)
     if(NOT _pm_tar_rc EQUAL 0 OR NOT EXISTS "${_pm_root}/libopenblas.so.0")
       message(FATAL_ERROR "panmax: could not unpack ${_pm_jar} into ${_pm_unpack}")
@@ -84,9 +103,13 @@ if(PANMAX_OPENBLAS STREQUAL "maven")
   endif()
 
   # The set travels together: each library finds the next through $ORIGIN (see the root
-  # CMakeLists.txt for libquadmath).
-  foreach(_pm_lib libopenblas.so.0 libgfortran.so.5 libquadmath.so.0)
+  # CMakeLists.txt for libgfortran's own dependencies).
+  set(PANMAX_OPENBLAS_BUNDLED_DEPS "")
+  foreach(_pm_lib IN LISTS _pm_obl_libs)
     configure_file("${_pm_root}/${_pm_lib}" "${PANMAX_OUTPUT_DIR}/${_pm_lib}" COPYONLY)
+    if(NOT _pm_lib STREQUAL "libopenblas.so.0")
+      list(APPEND PANMAX_OPENBLAS_BUNDLED_DEPS "${PANMAX_OUTPUT_DIR}/${_pm_lib}")
+    endif()
   endforeach()
 
   add_library(panmax::openblas SHARED IMPORTED GLOBAL)
@@ -97,10 +120,8 @@ if(PANMAX_OPENBLAS STREQUAL "maven")
       INTERFACE_COMPILE_DEFINITIONS "PANMAX_HAVE_OPENBLAS_CONFIG=1"
       # Lets the linker resolve libopenblas' own dependencies when linking executables.
       INTERFACE_LINK_OPTIONS "LINKER:-rpath-link,${PANMAX_OUTPUT_DIR}")
-  set(PANMAX_OPENBLAS_BUNDLED_DEPS
-      "${PANMAX_OUTPUT_DIR}/libgfortran.so.5" "${PANMAX_OUTPUT_DIR}/libquadmath.so.0")
   set(PANMAX_OPENBLAS_DESCRIPTION
-      "org.bytedeco:openblas:${_pm_obl_version}:linux-x86_64 (${_pm_jar_origin}: ${_pm_jar}), bundled into ${PANMAX_OUTPUT_DIR}")
+      "org.bytedeco:openblas:${_pm_obl_version}:${_pm_obl_platform} (${_pm_jar_origin}: ${_pm_jar}), bundled into ${PANMAX_OUTPUT_DIR}")
 
 elseif(PANMAX_OPENBLAS STREQUAL "system")
   # pkg-config first (it knows where cblas.h is), then CMake's FindBLAS.

@@ -158,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             *strides[k] = cols;
         }
     }
-    int32_t isa = (int32_t)(pmf_u8(&in) % 5) - 1; /* AUTO, scalar, avx2, avx512, bad */
+    int32_t isa = (int32_t)(pmf_u8(&in) % 5) - 1; /* AUTO, scalar, avx2, avx512, neon (bad off aarch64) */
     int32_t flags = (int32_t)(pmf_u8(&in) % 9);
     for (int64_t r = 0; r < 64; r++) {
         ((int64_t *)g_lab.base)[r] = (int64_t)(pmf_u8(&in) % 80) - 8;

@@ -2,14 +2,17 @@
  * The one place where a kernel set is chosen.
  *
  * Once per process (pthread_once) this file
- *   1. asks the CPU (CPUID) which instruction sets it has and the OS (XGETBV, register XCR0)
- *      whether it saves the wide registers on a context switch: AVX needs XMM+YMM state, AVX-512
- *      also the opmask and both halves of the ZMM state. A CPUID bit without the OS support
- *      is not support (the first wide instruction would fault);
+ *   1. on x86-64, asks the CPU (CPUID) which instruction sets it has and the OS (XGETBV, register
+ *      XCR0) whether it saves the wide registers on a context switch: AVX needs XMM+YMM state,
+ *      AVX-512 also the opmask and both halves of the ZMM state. A CPUID bit without the OS
+ *      support is not support (the first wide instruction would fault). On aarch64, NEON
+ *      (Advanced SIMD) is part of the baseline and always present; the hardware capabilities
+ *      (getauxval) are only read for panmax_cpu_features();
  *   2. fills one table per ISA: every slot with the scalar kernel, then the AVX2 slots, then the
- *      AVX-512 slots, each only where the kernel file is compiled in (PANMAX_HAVE_*) and the
- *      CPU/OS support it, so a slot an ISA does not implement falls back to the next lower ISA;
- *   3. reads the PANMAX_ISA environment variable (scalar|avx2|avx512, or auto/empty) once.
+ *      AVX-512 slots (x86-64), or the NEON slots (aarch64), each only where the kernel file is
+ *      compiled in (PANMAX_HAVE_*) and the CPU/OS support it, so a slot an ISA does not
+ *      implement falls back to the next lower ISA (scalar for NEON);
+ *   3. reads the PANMAX_ISA environment variable (scalar|avx2|avx512|neon, or auto/empty) once.
  *
  * The ISA that PANMAX_ISA_AUTO resolves to is one atomic int: the best supported ISA, or the
  * one PANMAX_ISA / panmax_set_isa() chose, or PANMAX_ERR_ISA when PANMAX_ISA named an unknown
@@ -35,8 +38,15 @@
 #else
 #define PM_X86 0
 #endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#define PM_ARM64_HWCAP_ASIMD (1ul << 1) /* <asm/hwcap.h> bit numbers, stable Linux ABI */
+#define PM_ARM64_HWCAP_ASIMDHP (1ul << 10)
+#define PM_ARM64_HWCAP_ASIMDDP (1ul << 20)
+#define PM_ARM64_HWCAP_SVE (1ul << 22)
+#endif
 
-enum { PM_ISA_COUNT = 3 };
+enum { PM_ISA_COUNT = PM_ISA_NEON + 1 };
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static pm_isa_table g_tables[PM_ISA_COUNT];
@@ -51,6 +61,7 @@ typedef struct pm_cpu {
     int sse2, osxsave, avx, fma, avx2, avx512f, avx512dq;
     int os_ymm; /* XCR0 bits 1-2: XMM and YMM state */
     int os_zmm; /* XCR0 bits 5-7: opmask, ZMM_Hi256, Hi16_ZMM */
+    int asimd, asimdhp, asimddp, sve; /* aarch64 HWCAP, reported only */
 } pm_cpu;
 
 #if PM_X86
@@ -87,15 +98,24 @@ static pm_cpu pm_detect_cpu(void)
         c.os_zmm = c.os_ymm && (xcr0 & 0xe0) == 0xe0;
     }
 #endif
+#if defined(PM_ARM64_HWCAP_ASIMD)
+    unsigned long hw = getauxval(AT_HWCAP);
+    c.asimd = (hw & PM_ARM64_HWCAP_ASIMD) != 0;
+    c.asimdhp = (hw & PM_ARM64_HWCAP_ASIMDHP) != 0;
+    c.asimddp = (hw & PM_ARM64_HWCAP_ASIMDDP) != 0;
+    c.sve = (hw & PM_ARM64_HWCAP_SVE) != 0;
+#endif
     return c;
 }
 
 static void pm_describe(const pm_cpu *c)
 {
     static const char *const names[] = {"sse2", "osxsave", "avx", "fma", "avx2", "avx512f",
-                                        "avx512dq", "os-ymm", "os-zmm"};
+                                        "avx512dq", "os-ymm", "os-zmm", "asimd", "asimdhp",
+                                        "asimddp", "sve"};
     const int have[] = {c->sse2, c->osxsave, c->avx, c->fma, c->avx2, c->avx512f,
-                        c->avx512dq, c->os_ymm, c->os_zmm};
+                        c->avx512dq, c->os_ymm, c->os_zmm, c->asimd, c->asimdhp,
+                        c->asimddp, c->sve};
     size_t len = 0;
     g_features[0] = '\0';
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -141,6 +161,9 @@ static int32_t pm_env_isa(void)
     if (pm_ieq(v, "avx512")) {
         return PANMAX_ISA_AVX512;
     }
+    if (pm_ieq(v, "neon")) {
+        return PM_ISA_NEON;
+    }
     return PANMAX_ERR_ISA;
 }
 
@@ -166,6 +189,11 @@ static void pm_init(void)
 #endif
     (void)avx2; /* unused when the kernel files are not compiled in */
     (void)avx512;
+#if defined(PANMAX_HAVE_NEON) && defined(__aarch64__)
+    const int neon = 1; /* the aarch64 baseline: no check, as x86-64 needs none for SSE2 */
+#else
+    const int neon = 0;
+#endif
 
     for (int i = 0; i < PM_ISA_COUNT; i++) {
         pm_fill_table__scalar(&g_tables[i]);
@@ -184,12 +212,20 @@ static void pm_init(void)
         g_supported[PANMAX_ISA_AVX512] = 1;
     }
 #endif
+#if defined(PANMAX_HAVE_NEON) && defined(__aarch64__)
+    if (neon) {
+        pm_fill_table__neon(&g_tables[PM_ISA_NEON]);
+        g_supported[PM_ISA_NEON] = 1;
+    }
+#endif
     g_tables[PANMAX_ISA_SCALAR].name = "scalar";
     g_tables[PANMAX_ISA_AVX2].name = "avx2";
     g_tables[PANMAX_ISA_AVX512].name = "avx512";
+    g_tables[PM_ISA_NEON].name = "neon";
 
     g_best = g_supported[PANMAX_ISA_AVX512] ? PANMAX_ISA_AVX512
            : g_supported[PANMAX_ISA_AVX2]   ? PANMAX_ISA_AVX2
+           : neon                           ? PM_ISA_NEON
                                             : PANMAX_ISA_SCALAR;
     int32_t env = pm_env_isa();
     int32_t start;
@@ -221,6 +257,8 @@ PANMAX_API const char *panmax_isa_name(int32_t isa)
         return "avx2";
     case PANMAX_ISA_AVX512:
         return "avx512";
+    case PM_ISA_NEON:
+        return "neon";
     default:
         return NULL;
     }

@@ -1,6 +1,7 @@
 /*
  * Internal kernel table: the contract between the drivers (ops.c) and the per-ISA kernel files
- * (kernels/scalar.c, kernels/avx2.c, kernels/avx512.c). Not installed, not seen by jextract.
+ * (kernels/scalar.c, kernels/avx2.c, kernels/avx512.c, kernels/neon.c). Not installed, not seen by
+ * jextract.
  *
  * Kernels work on ONE contiguous row of n >= 1 elements and trust their caller (assert only):
  *   - they never read or write outside [ptr, ptr + n) (tails use masked loads/stores);
@@ -93,6 +94,11 @@ typedef struct pm_isa_table {
 void pm_fill_table__scalar(pm_isa_table *t);
 void pm_fill_table__avx2(pm_isa_table *t);   /* defined only when PANMAX_HAVE_AVX2 */
 void pm_fill_table__avx512(pm_isa_table *t); /* defined only when PANMAX_HAVE_AVX512 */
+void pm_fill_table__neon(pm_isa_table *t);   /* defined only when PANMAX_HAVE_NEON (aarch64) */
+
+/* The aarch64 ISA's number: PANMAX_ISA_NEON = 3 of panmax.h once the header and bindings/ gain it
+ * (one regeneration, on its own); until then the C side names it here. */
+#define PM_ISA_NEON 3
 
 /* dispatch.c: the table for an ISA (after panmax_isa_supported(isa) said yes), or NULL. */
 const pm_isa_table *pm_table_for(int32_t isa);

@@ -15,6 +15,7 @@
  *
  * Environment: PANMAX_TEST_SEED=<n> reproduces a run; PANMAX_TEST_VERBOSE=1 also prints the
  * test case behind each largest error; PANMAX_TEST_MEMCHECK=1 is for valgrind (see g_memcheck).
+ * PANMAX_TEST_QUICK=1 and PANMAX_TEST_ISA_ONLY=<name> are for emulated runs (see g_quick).
  * A PANMAX_ISA in the caller's environment is ignored (unset before the first call).
  *
  * Error bounds are the named constants below, in units of the element type's epsilon (2^-23,
@@ -26,7 +27,17 @@
 #include <limits.h>
 #include <sys/wait.h>
 
+#include "kernels.h" /* PM_ISA_NEON only (PANMAX_ISA_NEON once panmax.h has it) */
 #include "panmax.h"
+
+/* The ISAs panmax knows, 0 .. TEST_ISA_LAST. */
+#define TEST_ISA_LAST PM_ISA_NEON
+/* NEON is the baseline of an aarch64 build with kernels/neon.c, and exists nowhere else. */
+#if defined(__aarch64__) && defined(PANMAX_HAVE_NEON)
+#define TEST_EXPECT_NEON 1
+#else
+#define TEST_EXPECT_NEON 0
+#endif
 
 /* ---- error bounds -------------------------------------------------------------------------------
  *
@@ -89,6 +100,18 @@ static int g_memcheck = 0;
             CHECK(__VA_ARGS__);                                                                   \
         }                                                                                         \
     } while (0)
+
+/*
+ * PANMAX_TEST_QUICK=1 (for an emulator: qemu-aarch64 runs the aarch64 build, and there long double
+ * is IEEE quad in software, ~70x slower than natively): every length up to 4097 and every family
+ * as usual, but one case each of 32769 and 100000 instead of the 32000..100000 sweep, no rows of
+ * 1 Mi or more (the blocked softmax: its driver is the same C on every ISA, and test_kernels holds
+ * the _ahead kernel it adds to expsum_store), and no softmax_ex or cross-entropy rows above 4097.
+ * Every other kernel, tail and special-value path is still reached.
+ * PANMAX_TEST_ISA_ONLY=<name>: only that ISA's kernels (it must be supported, or the run fails).
+ */
+static int g_quick = 0;
+static const char *g_only_isa = NULL;
 
 /* ---- statistics: largest error per (op, type, isa) --------------------------------------------- */
 
@@ -1300,7 +1323,7 @@ static void test_errors(void)
         EXPECT_ST(fn(x, S, MIS(y), S, R, C, A), PANMAX_ERR_ALIGNMENT);
         EXPECT_ST(fn(x, S, y, S, R, C, 7), PANMAX_ERR_ISA);
         EXPECT_ST(fn(x, S, y, S, R, C, -2), PANMAX_ERR_ISA);
-        for (int32_t isa = 0; isa <= PANMAX_ISA_AVX512; isa++) {
+        for (int32_t isa = 0; isa <= TEST_ISA_LAST; isa++) {
             if (!panmax_isa_supported(isa)) {
                 EXPECT_ST(fn(x, S, y, S, R, C, isa), PANMAX_ERR_ISA);
             }
@@ -1329,7 +1352,7 @@ static void test_errors(void)
     EXPECT_ST(api_logsumexp(x, C - 1, y, R, C, A), PANMAX_ERR_STRIDE);
     EXPECT_ST(api_logsumexp(x, huge_stride, y, R, C, A), PANMAX_ERR_SIZE);
     EXPECT_ST(api_logsumexp(x, S, MIS(y), R, C, A), PANMAX_ERR_ALIGNMENT);
-    EXPECT_ST(api_logsumexp(x, S, y, R, C, 3), PANMAX_ERR_ISA);
+    EXPECT_ST(api_logsumexp(x, S, y, R, C, 6), PANMAX_ERR_ISA);
     outs_clear();
     outs_watch(big, (size_t)(4 * SPAN) * es);
     EXPECT_ST(api_logsumexp(big, S, (char *)big + (size_t)(SPAN - 1) * es, R, C, A), PANMAX_ERR_OVERLAP);
@@ -1511,6 +1534,7 @@ static int32_t best_isa(void)
 {
     return panmax_isa_supported(PANMAX_ISA_AVX512) ? PANMAX_ISA_AVX512
          : panmax_isa_supported(PANMAX_ISA_AVX2)   ? PANMAX_ISA_AVX2
+         : panmax_isa_supported(PM_ISA_NEON)       ? PM_ISA_NEON
                                                    : PANMAX_ISA_SCALAR;
 }
 
@@ -1540,8 +1564,12 @@ static int env_child(const char *mode)
         CHECK_EQ_INT(panmax_softmax_f32(x, 8, y, 8, 1, 8, PANMAX_ISA_AUTO), PANMAX_OK);
     } else {
         /* mode is an ISA name the CPU supports: AUTO resolves to it */
-        int32_t want = strcmp(mode, "scalar") == 0 ? PANMAX_ISA_SCALAR : strcmp(mode, "avx2") == 0 ? PANMAX_ISA_AVX2
-                                                                                              : PANMAX_ISA_AVX512;
+        int32_t want = PANMAX_ERR_ISA;
+        for (int32_t isa = PANMAX_ISA_SCALAR; isa <= TEST_ISA_LAST; isa++) {
+            if (strcmp(mode, panmax_isa_name(isa)) == 0) {
+                want = isa;
+            }
+        }
         CHECK_EQ_INT(panmax_active_isa(), want);
         CHECK_EQ_INT(panmax_softmax_f32(x, 8, y, 8, 1, 8, PANMAX_ISA_AUTO), PANMAX_OK);
         CHECK_EQ_INT(panmax_set_isa(PANMAX_ISA_AUTO), PANMAX_OK);
@@ -1557,10 +1585,17 @@ static void spawn_env_child(const char *argv0, const char *env_value, const char
     tu_context = ctx;
     fflush(stdout);
     fflush(stderr);
+    /* Under an emulator (a cross build's ctest runs this program in qemu-aarch64) the child is
+     * started through it: the host kernel cannot execute the target binary itself. */
+    const char *emu = getenv("PANMAX_TEST_EMULATOR");
     pid_t pid = fork();
     if (pid == 0) {
         setenv("PANMAX_ISA", env_value, 1);
-        execl(argv0, argv0, "--env-child", mode, (char *)NULL);
+        if (emu != NULL && emu[0] != '\0') {
+            execl(emu, emu, argv0, "--env-child", mode, (char *)NULL);
+        } else {
+            execl(argv0, argv0, "--env-child", mode, (char *)NULL);
+        }
         _exit(127);
     }
     int status = 0;
@@ -1573,14 +1608,22 @@ static void test_dispatch(const char *argv0)
     tu_context = "dispatch";
     CHECK_EQ_INT(panmax_isa_supported(PANMAX_ISA_SCALAR), 1);
     CHECK_EQ_INT(panmax_isa_supported(PANMAX_ISA_AUTO), 0);
-    CHECK_EQ_INT(panmax_isa_supported(3), 0);
+    CHECK_EQ_INT(panmax_isa_supported(TEST_ISA_LAST + 1), 0);
     CHECK_EQ_INT(panmax_isa_supported(INT32_MIN), 0);
+    /* NEON exactly on aarch64 (always: it is the baseline there), never the x86 ISAs there */
+    CHECK_EQ_INT(panmax_isa_supported(PM_ISA_NEON), TEST_EXPECT_NEON);
+#if defined(__aarch64__)
+    CHECK_EQ_INT(panmax_isa_supported(PANMAX_ISA_AVX2), 0);
+    CHECK_EQ_INT(panmax_isa_supported(PANMAX_ISA_AVX512), 0);
+#endif
     CHECK(strcmp(panmax_isa_name(PANMAX_ISA_SCALAR), "scalar") == 0, "name");
     CHECK(strcmp(panmax_isa_name(PANMAX_ISA_AVX2), "avx2") == 0, "name");
     CHECK(strcmp(panmax_isa_name(PANMAX_ISA_AVX512), "avx512") == 0, "name");
-    CHECK(panmax_isa_name(3) == NULL && panmax_isa_name(-2) == NULL, "unknown ISA names must be NULL");
+    CHECK(strcmp(panmax_isa_name(PM_ISA_NEON), "neon") == 0, "name");
+    CHECK(panmax_isa_name(TEST_ISA_LAST + 1) == NULL && panmax_isa_name(-2) == NULL,
+          "unknown ISA names must be NULL");
     CHECK_EQ_INT(panmax_active_isa(), best_isa());
-    for (int32_t isa = PANMAX_ISA_SCALAR; isa <= PANMAX_ISA_AVX512; isa++) {
+    for (int32_t isa = PANMAX_ISA_SCALAR; isa <= TEST_ISA_LAST; isa++) {
         if (panmax_isa_supported(isa)) {
             CHECK_EQ_INT(panmax_set_isa(isa), PANMAX_OK);
             CHECK_EQ_INT(panmax_active_isa(), isa);
@@ -1609,9 +1652,12 @@ static void test_dispatch(const char *argv0)
     spawn_env_child(argv0, "SCALAR", "scalar");
     spawn_env_child(argv0, "bogus", "invalid");
     spawn_env_child(argv0, "bogus", "invalid-then-scalar");
-    for (int32_t isa = PANMAX_ISA_AVX2; isa <= PANMAX_ISA_AVX512; isa++) {
+    for (int32_t isa = PANMAX_ISA_AVX2; isa <= TEST_ISA_LAST; isa++) {
         const char *name = panmax_isa_name(isa);
         spawn_env_child(argv0, name, panmax_isa_supported(isa) ? name : "invalid");
+    }
+    if (TEST_EXPECT_NEON) {
+        spawn_env_child(argv0, "NEON", "neon");
     }
 }
 
@@ -1633,6 +1679,9 @@ static void test_info(void)
     CHECK(f != NULL, "cpu features");
 #if defined(__x86_64__)
     CHECK(f && strstr(f, "sse2") != NULL, "x86-64 always has sse2: '%s'", f ? f : "(null)");
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+    CHECK(f && strstr(f, "asimd") != NULL, "aarch64 Linux always has asimd: '%s'", f ? f : "(null)");
 #endif
     const char *b = panmax_blas_info();
     CHECK(b != NULL && strlen(b) > 0, "blas info");
@@ -1665,9 +1714,22 @@ static const char *skip_reason(int32_t isa)
         }
 #endif
         return "the OS does not enable the ZMM/opmask state (XCR0)";
+    case PM_ISA_NEON:
+#if !defined(__aarch64__)
+        return "not an aarch64 build (NEON is the aarch64 ISA)";
+#else
+        return "not compiled into this build (no kernels/neon.c or PANMAX_DISABLE_SIMD)";
+#endif
     default:
         return "?";
     }
+}
+
+static double seconds_since(struct timespec t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
 }
 
 static void run_isa(int32_t isa)
@@ -1683,6 +1745,8 @@ static void run_isa(int32_t isa)
     for (int ti = 0; ti < 2; ti++) {
         g_d = types[ti];
         long before = tu_failures;
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         /* forward: every length 1..64 with every family, then the long ones */
         for (int64_t n = 1; n <= 64; n++) {
             for (int fam = 0; fam < FAM_COUNT; fam++) {
@@ -1694,12 +1758,15 @@ static void run_isa(int32_t isa)
             if (g_memcheck && n > 5000 && n != 100000 && n != 2097153) {
                 continue;
             }
+            if (g_quick && n > 5000 && n != 32769 && n != 100000) {
+                continue;
+            }
             if (n <= 5000) {
                 for (int fam = 0; fam < FAM_COUNT; fam++) {
                     test_forward_case(n, fam);
                 }
             } else if (n < 1000000) {
-                for (int c = 0; c < 3; c++) {
+                for (int c = 0; c < (g_quick ? 1 : 3); c++) {
                     test_forward_case(n, pick_family(n));
                 }
             } else if (n < 2000000) {
@@ -1713,12 +1780,17 @@ static void run_isa(int32_t isa)
             }
         }
         for (size_t i = 0; i < sizeof mid / sizeof mid[0]; i++) {
+            if (g_quick && mid[i] > 5000) {
+                continue;
+            }
             for (int c = 0; c < 8; c++) {
                 test_softmax_ex_case(mid[i]);
             }
         }
-        test_softmax_ex_case(100000);
-        test_softmax_ex_case(100000);
+        if (!g_quick) {
+            test_softmax_ex_case(100000);
+            test_softmax_ex_case(100000);
+        }
         for (size_t i = 0; i < sizeof mid / sizeof mid[0]; i++) {
             for (int which = 0; which < 3; which++) {
                 test_backward_case(mid[i], which);
@@ -1743,6 +1815,9 @@ static void run_isa(int32_t isa)
         test_jmm_huge_stride();
         static const int64_t cn[] = {1, 2, 3, 5, 10, 33, 100, 1000, 4097, 32000};
         for (size_t i = 0; i < sizeof cn / sizeof cn[0]; i++) {
+            if (g_quick && cn[i] > 5000) {
+                continue;
+            }
             for (int soft = 0; soft < 2; soft++) {
                 for (int32_t red = 0; red < 3; red++) {
                     for (int gm = 0; gm < 3; gm++) {
@@ -1751,8 +1826,9 @@ static void run_isa(int32_t isa)
                 }
             }
         }
-        printf("  %-6s %s: %s\n", panmax_isa_name(isa), g_d->name,
-               tu_failures == before ? "ok" : "FAILED");
+        printf("  %-6s %s: %s (%.1f s)\n", panmax_isa_name(isa), g_d->name,
+               tu_failures == before ? "ok" : "FAILED", seconds_since(t0));
+        fflush(stdout);
     }
     test_finite_differences();
 }
@@ -1769,6 +1845,14 @@ int main(int argc, char **argv)
     g_memcheck = getenv("PANMAX_TEST_MEMCHECK") != NULL && *getenv("PANMAX_TEST_MEMCHECK") != '0';
     if (g_memcheck) {
         printf("PANMAX_TEST_MEMCHECK: value comparisons with the long double reference are off\n");
+    }
+    g_quick = getenv("PANMAX_TEST_QUICK") != NULL && *getenv("PANMAX_TEST_QUICK") != '0';
+    if (g_quick) {
+        printf("PANMAX_TEST_QUICK: the shorter size lists (see g_quick)\n");
+    }
+    g_only_isa = getenv("PANMAX_TEST_ISA_ONLY");
+    if (g_only_isa != NULL && g_only_isa[0] == '\0') {
+        g_only_isa = NULL;
     }
     printf("panmax %d (ABI %d); cpu: %s\nblas: %s\n", panmax_version(), panmax_abi_version(),
            panmax_cpu_features(), panmax_blas_info());
@@ -1789,20 +1873,27 @@ int main(int argc, char **argv)
         return 1;
     }
 #endif
-    for (int32_t isa = PANMAX_ISA_SCALAR; isa <= PANMAX_ISA_AVX512; isa++) {
+    for (int32_t isa = PANMAX_ISA_SCALAR; isa <= TEST_ISA_LAST; isa++) {
 #if defined(PANMAX_TEST_REQUIRE_ISA)
         if (isa != PANMAX_TEST_REQUIRE_ISA) {
             continue;
         }
 #endif
+        if (g_only_isa != NULL && strcmp(g_only_isa, panmax_isa_name(isa)) != 0) {
+            printf("ISA %-6s: SKIPPED: PANMAX_TEST_ISA_ONLY=%s\n", panmax_isa_name(isa), g_only_isa);
+            continue;
+        }
         if (!panmax_isa_supported(isa)) {
             printf("ISA %-6s: SKIPPED: %s\n", panmax_isa_name(isa), skip_reason(isa));
             continue;
         }
         printf("ISA %-6s: running\n", panmax_isa_name(isa));
+        fflush(stdout);
         run_isa(isa);
         ran++;
     }
+    CHECK(g_only_isa == NULL || ran == 1, "PANMAX_TEST_ISA_ONLY=%s: no such ISA in this build or on this CPU",
+          g_only_isa ? g_only_isa : "");
 
     if (!g_memcheck) { /* the long double statistics are meaningless under valgrind */
         printf("\nlargest errors seen (units of eps: 2^-23 for f32, 2^-52 for f64; see the bounds at the top):\n");

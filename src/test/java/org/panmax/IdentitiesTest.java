@@ -3,6 +3,7 @@ package org.panmax;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -51,7 +52,7 @@ class IdentitiesTest {
             }
 
             double[] jac = new double[n * n];
-            pm.jacobian(p, jac, 0);
+            pm.jacobian(Matrix.of(p), Matrix.of(jac, n, n), JacobianOptions.DEFAULT);
             double[] v = logits(r, n, 1);
             double quad = 0;
             for (int i = 0; i < n; i++) {
@@ -69,7 +70,8 @@ class IdentitiesTest {
             int y = r.nextInt(n);
             double[] grad = new double[n];
             double[] loss = new double[1];
-            pm.crossEntropy(z, 1, n, new long[] {y}, grad, loss, Reduction.NONE, -100, 0);
+            pm.crossEntropy(Matrix.of(z), Matrix.of(new long[] {y}), Matrix.of(grad), Matrix.of(loss),
+                    CrossEntropyOptions.DEFAULT.withReduction(Reduction.NONE));
             assertEquals(Math.log(Stream.of(z).flatMapToDouble(java.util.Arrays::stream).map(Math::exp).sum()) - z[y],
                     loss[0], 1e-12, ctx + " loss = logsumexp - z_y");
             for (int j = 0; j < n; j++) {
@@ -87,6 +89,14 @@ class IdentitiesTest {
         }
     }
 
+    /**
+     * Passes, and by a margin: GradCheck's allowance is rtol 1e-4 of the gradient's scale (plus the difference's
+     * rounding); a tenth of it keeps this test as tight as its former bound (relative error 1e-5).
+     */
+    static boolean tight(GradCheck.Result r) {
+        return r.passes() && r.maxError() <= 0.1;
+    }
+
     @ParameterizedTest
     @MethodSource("backends")
     void everyDerivativePassesTheFiniteDifferenceCheck(String backend) {
@@ -97,16 +107,29 @@ class IdentitiesTest {
             double[] v = logits(r, n, 1);
             String ctx = backend + " n=" + n + " seed=" + SEED + ": ";
             GradCheck.Result a = GradCheck.softmaxBackward(pm, z, v);
-            assertTrue(a.passes(1e-5), ctx + "softmax VJP " + a);
             GradCheck.Result b = GradCheck.logSoftmaxBackward(pm, z, v);
-            assertTrue(b.passes(1e-5), ctx + "log-softmax VJP " + b);
             GradCheck.Result c = GradCheck.crossEntropy(pm, z, r.nextInt(n), 0.1);
-            assertTrue(c.passes(1e-5), ctx + "cross-entropy " + c);
+            if (n == 1) {
+                // One class: softmax and log-softmax are constant, their gradient exactly 0 (as the difference).
+                for (GradCheck.Result res : List.of(a, b)) {
+                    assertTrue(res.passes(), ctx + "n = 1: " + res);
+                }
+                // Not c: one-class cross-entropy is lse - z0 = 0 up to the rounding of two O(|z0|) terms, and GradCheck's
+                // noise bound scales with |f| (~0 here), not with those terms, so it calls the right gradient (0)
+                // wrong. Its value is checked instead.
+                for (GradCheck.Result res : List.of(a, b, c)) {
+                    assertEquals(0.0, res.analytic(), 0.0, ctx + "n = 1 gradient");
+                }
+            } else {
+                assertTrue(tight(a), ctx + "softmax VJP " + a);
+                assertTrue(tight(b), ctx + "log-softmax VJP " + b);
+                assertTrue(tight(c), ctx + "cross-entropy " + c);
+            }
             // log-softmax JVP: J v = d/de log_softmax(z + e v) at e = 0, against a central difference
             double[] lp = new double[n];
             pm.logSoftmax(z, lp);
             double[] jvp = new double[n];
-            pm.logSoftmaxJvp(lp, v, jvp);
+            pm.logSoftmaxJvp(Matrix.of(lp), Matrix.of(v), Matrix.of(jvp));
             double h = 1e-5;
             double[] up = new double[n];
             double[] dn = new double[n];
@@ -125,6 +148,7 @@ class IdentitiesTest {
         // A wrong gradient must fail the check (the check itself can fail).
         double[] z = {0.5, -1, 2};
         double[] wrong = {0.1, 0.1, 0.1};
-        assertTrue(!GradCheck.check(x -> x[0] * x[0] + x[1] + Math.exp(x[2]), z, wrong).passes(1e-3));
+        assertTrue(!GradCheck.check(x -> x[0] * x[0] + x[1] + Math.exp(x[2]), z, wrong).passes());
+        // (GradCheckTest covers wrong gradients of every scale.)
     }
 }

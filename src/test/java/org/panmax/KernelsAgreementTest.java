@@ -146,12 +146,13 @@ class KernelsAgreementTest {
                     for (int op = 0; op < 3; op++) {
                         MemorySegment x = matrix(arena, nativeSeg, f64, rows, stride);
                         MemorySegment y = inPlace && op != 2 ? x : matrix(arena, nativeSeg, f64, new double[3][0], stride);
+                        Matrix xv = Matrix.of(t, x, 0, 3, n, stride);
                         if (op == 0) {
-                            pm.softmax(t, x, stride, y, stride, 3, n);
+                            pm.softmax(xv, Matrix.of(t, y, 0, 3, n, stride));
                         } else if (op == 1) {
-                            pm.logSoftmax(t, x, stride, y, stride, 3, n);
+                            pm.logSoftmax(xv, inPlace ? xv : Matrix.of(t, y, 0, 3, n, stride));
                         } else {
-                            pm.logSumExp(t, x, stride, y, 3, n);
+                            pm.logSumExp(xv, Matrix.of(t, y, 0, 1, 3, 3));
                         }
                         for (int r = 0; r < 3; r++) {
                             double[] z = rows[r];
@@ -211,14 +212,15 @@ class KernelsAgreementTest {
                     boolean useBias = variant == 1 || variant == 2;
                     boolean log = rnd.nextBoolean();
                     boolean exact = rnd.nextBoolean();
-                    int flags = (log ? Panmax.LOG : 0) | (exact ? Panmax.EXACT : 0);
+                    String flags = (log ? "LOG" : "") + (exact ? "EXACT" : "");
                     try (Arena arena = Arena.ofConfined()) {
                         MemorySegment x = matrix(arena, true, f64, xs, n);
                         MemorySegment y = matrix(arena, false, f64, new double[rows][0], n);
-                        MemorySegment m = useMask ? MemorySegment.ofArray(mask) : null;
-                        MemorySegment b = useBias ? matrix(arena, true, f64, bias, n) : null;
+                        Matrix m = useMask ? Matrix.of(mask, rows, n) : null;
+                        Matrix b = useBias ? Matrix.of(t, matrix(arena, true, f64, bias, n), rows, n) : null;
                         double tt = f64 ? temp : (float) temp;
-                        pm.softmaxEx(t, x, n, y, n, rows, n, tt, m, useMask ? n : 0, b, useBias ? n : 0, flags);
+                        pm.softmax(Matrix.of(t, x, rows, n), Matrix.of(t, y, rows, n),
+                                new SoftmaxOptions(tt, m, b, log, exact));
                         for (int r = 0; r < rows; r++) {
                             double[] z = new double[n];
                             for (int j = 0; j < n; j++) {
@@ -272,11 +274,15 @@ class KernelsAgreementTest {
                 MemorySegment ls = matrix(arena, false, f64, lp, n);
                 MemorySegment ds = matrix(arena, true, f64, dy, n);
                 MemorySegment out = matrix(arena, true, f64, new double[rows][0], n);
+                Matrix pv = Matrix.of(t, ps, rows, n);
+                Matrix lv = Matrix.of(t, ls, rows, n);
+                Matrix dv = Matrix.of(t, ds, rows, n);
+                Matrix ov = Matrix.of(t, out, rows, n);
                 for (int op = 0; op < 3; op++) {
                     switch (op) {
-                        case 0 -> pm.softmaxBackward(t, ps, n, ds, n, out, n, rows, n);
-                        case 1 -> pm.logSoftmaxBackward(t, ls, n, ds, n, out, n, rows, n);
-                        default -> pm.logSoftmaxJvp(t, ls, n, ds, n, out, n, rows, n);
+                        case 0 -> pm.softmaxBackward(pv, dv, ov);
+                        case 1 -> pm.logSoftmaxBackward(lv, dv, ov);
+                        default -> pm.logSoftmaxJvp(lv, dv, ov);
                     }
                     for (int r = 0; r < rows; r++) {
                         double[] want = switch (op) {
@@ -295,13 +301,14 @@ class KernelsAgreementTest {
                     }
                 }
                 if (n <= 257) {
-                    for (int flags : new int[] {0, Panmax.LOG, Panmax.FROM_LOGITS, Panmax.LOG | Panmax.FROM_LOGITS}) {
+                    for (JacobianOptions flags : new JacobianOptions[] {JacobianOptions.DEFAULT, new JacobianOptions(true, false),
+                        new JacobianOptions(false, true), new JacobianOptions(true, true)}) {
                         MemorySegment jac = arena.allocate((long) rows * n * n * (f64 ? 8 : 4), 8);
-                        MemorySegment in = (flags & Panmax.FROM_LOGITS) != 0 ? matrix(arena, true, f64, z, n) : ps;
-                        pm.jacobian(t, in, n, jac, rows, n, flags);
+                        MemorySegment in = flags.fromLogits() ? matrix(arena, true, f64, z, n) : ps;
+                        pm.jacobian(Matrix.of(t, in, rows, n), Matrix.of(t, jac, (long) rows * n, n), flags);
                         for (int r = 0; r < rows; r++) {
-                            double[] want = Reference.jacobian((flags & Panmax.FROM_LOGITS) != 0
-                                    ? Reference.softmax(z[r], 1, false) : p[r], (flags & Panmax.LOG) != 0);
+                            double[] want = Reference.jacobian(flags.fromLogits()
+                                    ? Reference.softmax(z[r], 1, false) : p[r], flags.log());
                             for (int e = 0; e < n * n; e++) {
                                 close(ctx + " jacobian flags=" + flags + " [" + r + "][" + e + "]",
                                         get(jac, f64, (long) r * n * n + e), want[e], Tolerances.cancelling(f64, 1, n));
@@ -315,11 +322,11 @@ class KernelsAgreementTest {
                             row[c] = f64 ? gauss(rnd) : (float) gauss(rnd);
                         }
                     }
-                    for (int flags : new int[] {0, Panmax.LOG}) {
+                    for (JacobianOptions flags : new JacobianOptions[] {JacobianOptions.DEFAULT, new JacobianOptions(true, false)}) {
                         MemorySegment vs = matrix(arena, true, f64, v, kk + 1);
                         MemorySegment os = matrix(arena, true, f64, new double[n][0], kk);
-                        pm.jacobianMatmul(t, ps, n, vs, kk + 1, os, kk, kk, flags);
-                        double[] jfull = Reference.jacobian(p[0], flags != 0);
+                        pm.jacobianMatmul(pv.row(0), Matrix.of(t, vs, 0, n, kk, kk + 1), Matrix.of(t, os, n, kk), flags);
+                        double[] jfull = Reference.jacobian(p[0], flags.log());
                         for (int a = 0; a < n; a++) {
                             for (int c = 0; c < kk; c++) {
                                 double[] terms = new double[n];
@@ -339,8 +346,11 @@ class KernelsAgreementTest {
                         MemorySegment xs = matrix(arena, true, f64, z, n);
                         MemorySegment grad = matrix(arena, true, f64, new double[rows][0], n);
                         MemorySegment loss = arena.allocate(16, 8);
-                        pm.crossEntropy(t, xs, n, MemorySegment.ofArray(labels), null, 0, grad, n, loss, rows, n, -100,
-                                f64 ? smoothing : (float) smoothing, red);
+                        Matrix xv = Matrix.of(t, xs, rows, n);
+                        Matrix gv = Matrix.of(t, grad, rows, n);
+                        Matrix lossv = Matrix.of(t, loss, 1, red == Reduction.NONE ? rows : 1);
+                        CrossEntropyOptions ce = new CrossEntropyOptions(red, -100, f64 ? smoothing : (float) smoothing, null);
+                        pm.crossEntropy(xv, Matrix.of(labels), gv, lossv, ce);
                         double[] g0 = new double[n];
                         double l0 = Reference.crossEntropyRow(z[0], Reference.labelTarget(n, labels[0],
                                 f64 ? smoothing : (float) smoothing), g0);
@@ -358,7 +368,7 @@ class KernelsAgreementTest {
                         tg[0] = round(tg[0], f64);
                         tg[1][rnd.nextInt(n)] = 1;
                         MemorySegment ts = matrix(arena, false, f64, tg, n);
-                        pm.crossEntropy(t, xs, n, null, ts, n, grad, n, loss, rows, n, -100, f64 ? smoothing : (float) smoothing, red);
+                        pm.crossEntropy(xv, Matrix.of(t, ts, rows, n), gv, lossv, ce);
                         double total = 0;
                         for (int r = 0; r < rows; r++) {
                             double[] tr = new double[n];

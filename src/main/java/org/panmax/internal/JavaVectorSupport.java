@@ -3,7 +3,7 @@ package org.panmax.internal;
 /**
  * Guards the Vector API backend: {@code jdk.incubator.vector} is an incubator module that is only present
  * when the JVM was started with {@code --add-modules jdk.incubator.vector} (or the module path resolves
- * it). {@link JavaVectorKernels} is touched only after {@link #available()} said yes, so its classes never
+ * it). {@link VectorRowKernels} is touched only after {@link #available()} said yes, so its classes never
  * load without the module.
  */
 public final class JavaVectorSupport {
@@ -20,13 +20,16 @@ public final class JavaVectorSupport {
                 + "--add-modules jdk.incubator.vector)";
     }
 
-    /** The default Vector API backend ("java-vector": the faster exp variant on this JDK). */
+    /** The Vector API backend, "java-vector" (float exp by the polynomial: the faster variant on this JDK). */
     public static Kernels create() {
-        return new JavaVectorKernels(JavaVectorKernels.Exp.POLYNOMIAL);
+        return new JavaKernels("java-vector", new VectorRowKernels(VectorRowKernels.Exp.POLYNOMIAL));
     }
 
-    /** The other exp variant, for the benchmarks. */
-    public static Kernels createAlternative() {
-        return new JavaVectorKernels(JavaVectorKernels.Exp.LIBRARY);
+    /**
+     * "java-vector-libexp": the same backend with float exp by the JDK's {@code VectorOperators.EXP}. A benchmark
+     * variant only, not in {@link Backends}: the bench module builds it with this factory.
+     */
+    public static Kernels createLibraryExp() {
+        return new JavaKernels("java-vector-libexp", new VectorRowKernels(VectorRowKernels.Exp.LIBRARY));
     }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,9 +17,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import org.panmax.CrossEntropyOptions;
 import org.panmax.DType;
+import org.panmax.JacobianOptions;
+import org.panmax.Matrix;
 import org.panmax.Panmax;
 import org.panmax.Reduction;
+import org.panmax.SoftmaxOptions;
 
 /**
  * Many more threads than cores run every operation at once, on shared read-only inputs and private
@@ -37,35 +40,38 @@ class ConcurrencyTest {
         int n = ROWS * COLS;
         float[] out = new float[8 * n + COLS * COLS + ROWS + 2];
         float[] y = new float[n];
+        Matrix xv = Matrix.of(x, ROWS, COLS);
+        Matrix pv = Matrix.of(p, ROWS, COLS);
+        Matrix dyv = Matrix.of(dy, ROWS, COLS);
+        Matrix yv = Matrix.of(y, ROWS, COLS);
         int at = 0;
-        pm.softmax(x, 0, COLS, y, 0, COLS, ROWS, COLS);
+        pm.softmax(xv, yv);
         System.arraycopy(y, 0, out, at, n);
         at += n;
-        pm.logSoftmax(x, 0, COLS, y, 0, COLS, ROWS, COLS);
+        pm.logSoftmax(xv, yv);
         System.arraycopy(y, 0, out, at, n);
         at += n;
-        pm.softmaxEx(x, 0, COLS, y, 0, COLS, ROWS, COLS, 0.7f, null, 0, 0, null, 0, 0, Panmax.EXACT);
+        pm.softmax(xv, yv, SoftmaxOptions.DEFAULT.withTemperature(0.7f).withExact(true));
         System.arraycopy(y, 0, out, at, n);
         at += n;
-        pm.softmaxBackward(p, 0, COLS, dy, 0, COLS, y, 0, COLS, ROWS, COLS);
+        pm.softmaxBackward(pv, dyv, yv);
         System.arraycopy(y, 0, out, at, n);
         at += n;
-        pm.logSoftmaxBackward(p, 0, COLS, dy, 0, COLS, y, 0, COLS, ROWS, COLS);
+        pm.logSoftmaxBackward(pv, dyv, yv);
         System.arraycopy(y, 0, out, at, n);
         at += n;
         float[] loss = new float[ROWS];
-        pm.crossEntropy(x, ROWS, COLS, labels, y, loss, Reduction.NONE, -100, 0.1f);
+        pm.crossEntropy(xv, Matrix.of(labels), yv, Matrix.of(loss),
+                CrossEntropyOptions.DEFAULT.withReduction(Reduction.NONE).withLabelSmoothing(0.1f));
         System.arraycopy(y, 0, out, at, n);
         at += n;
         System.arraycopy(loss, 0, out, at, ROWS);
         at += ROWS;
         float[] lse = new float[ROWS];
-        pm.logSumExp(x, 0, COLS, lse, 0, ROWS, COLS);
+        pm.logSumExp(xv, Matrix.of(lse));
         System.arraycopy(lse, 0, out, at, ROWS);
         float[] jac = new float[COLS * COLS];
-        float[] row = new float[COLS];
-        System.arraycopy(p, 0, row, 0, COLS);
-        pm.jacobian(row, jac, 0);
+        pm.jacobian(pv.row(0), Matrix.of(jac, COLS, COLS), JacobianOptions.DEFAULT);
         System.arraycopy(jac, 0, out, 8 * n, COLS * COLS);
         return out;
     }
@@ -88,11 +94,11 @@ class ConcurrencyTest {
         for (String b : backends) {
             Panmax pm = Panmax.backend(b);
             float[] p = new float[x.length];
-            pm.softmax(x, 0, COLS, p, 0, COLS, ROWS, COLS);
+            pm.softmax(Matrix.of(x, ROWS, COLS), Matrix.of(p, ROWS, COLS));
             sequential.add(everything(pm, x, p, dy, labels));
         }
         float[] pShared = new float[x.length];
-        Panmax.backend("java-scalar").softmax(x, 0, COLS, pShared, 0, COLS, ROWS, COLS);
+        Panmax.backend("java-scalar").softmax(Matrix.of(x, ROWS, COLS), Matrix.of(pShared, ROWS, COLS));
         List<float[]> seqShared = new ArrayList<>();
         for (String b : backends) {
             seqShared.add(everything(Panmax.backend(b), x, pShared, dy, labels));
@@ -134,14 +140,14 @@ class ConcurrencyTest {
             Panmax pm = Panmax.backend(b);
             for (int round = 0; round < 3; round++) {
                 Arena arena = Arena.ofShared();
-                MemorySegment x = arena.allocate(ValueLayout.JAVA_FLOAT, (long) rows * cols);
-                MemorySegment y = arena.allocate(ValueLayout.JAVA_FLOAT, (long) rows * cols);
+                Matrix x = Matrix.of(DType.F32, arena.allocate(ValueLayout.JAVA_FLOAT, (long) rows * cols), rows, cols);
+                Matrix y = Matrix.of(DType.F32, arena.allocate(ValueLayout.JAVA_FLOAT, (long) rows * cols), rows, cols);
                 ExecutorService pool = Executors.newFixedThreadPool(2);
                 CountDownLatch running = new CountDownLatch(1);
                 Function<Integer, Object> work = i -> {
                     running.countDown();
                     for (int k = 0; k < 200; k++) {
-                        pm.softmax(DType.F32, x, cols, y, cols, rows, cols);
+                        pm.softmax(x, y);
                     }
                     return null;
                 };

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,9 +13,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.panmax.CrossEntropyOptions;
 import org.panmax.DType;
+import org.panmax.JacobianOptions;
+import org.panmax.Matrix;
 import org.panmax.Panmax;
 import org.panmax.Reduction;
+import org.panmax.SoftmaxOptions;
 
 /**
  * A bounded soak (about 10 s, in a child JVM): millions of small calls through every entry point of the
@@ -106,20 +109,18 @@ class SoakTest {
             float[] y = new float[n];
             float[] p = new float[n];
             pm.softmax(x, p);
-            float[] jac = new float[n * n];
-            float[] v = new float[n * 2];
-            float[] out = new float[n * 2];
+            Views w = new Views(x, y, p, dy, n);
             long calls = 0;
             long t0 = System.nanoTime();
             while (System.nanoTime() - t0 < budget / 5) {
-                calls += round(pm, x, y, p, dy, jac, v, out);
+                calls += round(pm, x, y, p, dy, w);
             }
             Meters before = Meters.read();
             long arenasBefore = arenas;
             long callsBefore = calls;
             long t1 = System.nanoTime();
             while (System.nanoTime() - t1 < budget * 4 / 5) {
-                calls += round(pm, x, y, p, dy, jac, v, out);
+                calls += round(pm, x, y, p, dy, w);
             }
             double seconds = (System.nanoTime() - t1) / 1e9;
             Meters after = Meters.read();
@@ -154,26 +155,38 @@ class SoakTest {
             }
         }
 
-        static long round(Panmax pm, float[] x, float[] y, float[] p, float[] dy, float[] jac, float[] v, float[] out) {
+        /** The views and options of the calls on arrays, made once (as the API asks). */
+        record Views(Matrix x, Matrix y, Matrix p, Matrix dy, Matrix jac, Matrix v, Matrix out, Matrix outRow,
+                     Matrix labels, Matrix loss, SoftmaxOptions exact, CrossEntropyOptions ce) {
+            Views(float[] x, float[] y, float[] p, float[] dy, int n) {
+                this(Matrix.of(x), Matrix.of(y), Matrix.of(p), Matrix.of(dy), Matrix.of(new float[n * n], n, n),
+                        Matrix.of(new float[n * 2], n, 2), Matrix.of(new float[n * 2], n, 2), Matrix.of(new float[n]),
+                        Matrix.of(new long[] {1}), Matrix.of(new float[1]),
+                        SoftmaxOptions.DEFAULT.withTemperature(0.5f).withExact(true),
+                        CrossEntropyOptions.DEFAULT.withReduction(Reduction.SUM).withLabelSmoothing(0.1f));
+            }
+        }
+
+        static long round(Panmax pm, float[] x, float[] y, float[] p, float[] dy, Views w) {
             int n = x.length;
             long calls = 0;
             pm.softmax(x, y);
             pm.logSoftmax(x, y);
-            pm.softmaxEx(x, 0, n, y, 0, n, 1, n, 0.5f, null, 0, 0, null, 0, 0, Panmax.EXACT);
+            pm.softmax(w.x(), w.y(), w.exact());
             pm.softmaxBackward(p, dy, y);
-            pm.logSoftmaxBackward(y, dy, out);
-            pm.logSoftmaxJvp(y, dy, out);
-            pm.jacobian(p, jac, 0);
-            pm.jacobianMatmul(p, v, 2, out, 0);
-            float[] loss = {0};
-            pm.crossEntropy(x, 1, n, new long[] {1}, y, loss, Reduction.SUM, -100, 0.1f);
+            pm.logSoftmaxBackward(w.y(), w.dy(), w.outRow());
+            pm.logSoftmaxJvp(w.y(), w.dy(), w.outRow());
+            pm.jacobian(w.p(), w.jac(), JacobianOptions.DEFAULT);
+            pm.jacobianMatmul(w.p(), w.v(), w.out(), JacobianOptions.DEFAULT);
+            pm.crossEntropy(w.x(), w.labels(), w.y(), w.loss(), w.ce());
             calls += 9;
             arenas++;
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment xs = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
-                MemorySegment ys = arena.allocate(ValueLayout.JAVA_FLOAT, n);
-                pm.softmax(DType.F32, xs, ys, n);
-                pm.logSumExp(DType.F32, xs, n, ys, 1, n);
+                // Views of a short-lived arena: made per round, like the arena.
+                Matrix xs = Matrix.of(DType.F32, arena.allocateFrom(ValueLayout.JAVA_FLOAT, x));
+                Matrix ys = Matrix.of(DType.F32, arena.allocate(ValueLayout.JAVA_FLOAT, n));
+                pm.softmax(xs, ys);
+                pm.logSumExp(xs, Matrix.of(DType.F32, ys.segment(), 1, 1));
                 calls += 2;
             }
             return calls;
