@@ -9,6 +9,9 @@
  */
 module org.panmax {
     requires jdk.incubator.vector;
+    // compile-time only: the tests compiled into this module (JavaRulesTest, JavaAllocationMain) read them
+    requires static java.management;
+    requires static jdk.management;
     requires static info.picocli;
     requires static com.fasterxml.jackson.core;
 
