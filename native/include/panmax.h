@@ -291,6 +291,181 @@ int32_t panmax_cross_entropy_ex_f64(const double *logits, int64_t x_stride, cons
                                     int64_t cols, int64_t ignore_index, double label_smoothing,
                                     int32_t reduction, int32_t isa);
 
+/* ==== inference: argmax, top-k, token sampling, classifier heads ============================
+ *
+ * Rank order. "Best" means the larger logit; ties go to the lower index. +inf ranks above every
+ * finite value and -inf below; rows containing NaN have no best entry: their indices and tokens
+ * are PANMAX_NO_TOKEN and their values NaN (other rows are unaffected).
+ *
+ * No sort of a row: top-k keeps a running threshold (an entry is copied only while it can still
+ * make the cut; a quickselect compacts the copies), top-p ranks only the candidates of one bucket
+ * of a mass histogram, and the k survivors are sorted at the end.
+ *
+ * Scratch. These functions keep one buffer per calling thread (grown on demand, about 50 bytes
+ * per logit for sampling), freed when the thread exits or by panmax_release_scratch(); a call
+ * then allocates nothing. PANMAX_ERR_NO_MEMORY when it cannot be grown (nothing written). No
+ * function here starts a thread; OpenBLAS runs with the thread count panmax_set_blas_threads()
+ * (or OPENBLAS_NUM_THREADS) gave it.
+ */
+
+/* Token or index of a row without one (NaN in the row, or no finite logit left to sample). */
+#define PANMAX_NO_TOKEN (-1)
+
+/* What panmax_topk_* writes to `values`. */
+enum panmax_topk_values {
+    PANMAX_TOPK_LOGITS = 0,           /* the selected entries as given */
+    PANMAX_TOPK_PROBABILITIES = 1,    /* softmax of the row, at the selected entries */
+    PANMAX_TOPK_LOG_PROBABILITIES = 2 /* log-softmax of the row, at the selected entries */
+};
+
+/* Flags of panmax_head_* (with PANMAX_FLAG_LOG). */
+enum panmax_head_flags {
+    PANMAX_HEAD_W_TRANSPOSED = 8 /* w is dim x classes (row stride >= classes), not classes x dim */
+};
+
+/* Columns of panmax_sample_*'s `scores` (one row of PANMAX_SCORE_COUNT per sampled row). */
+enum panmax_sample_score {
+    PANMAX_SCORE_PROB = 0,        /* probability of the token under the filtered distribution */
+    PANMAX_SCORE_LOGPROB = 1,     /* its log */
+    PANMAX_SCORE_RAW_PROB = 2,    /* under softmax(z / T) before top-k/top-p/min-p (T = 1 if 0) */
+    PANMAX_SCORE_RAW_LOGPROB = 3, /* its log */
+    PANMAX_SCORE_COUNT = 4
+};
+
+/* How panmax_sample_* draws. Every field is 8 bytes (no padding). PANMAX_ERR_ARGUMENT unless:
+ *   temperature          0 (greedy: the best token) or a normal number of the element type;
+ *   top_k                0 (off) or >= 1 (k >= cols is the same as off);
+ *   top_p                in (0, 1]; 1 is off;
+ *   min_p                in [0, 1]; 0 is off;
+ *   repetition_penalty   finite and > 0; 1 is off;
+ *   presence_penalty, frequency_penalty   finite and >= 0; 0 is off;
+ *   top_logprobs         in [0, cols]: how many best tokens' raw log-probabilities to return;
+ *   seed, step           the draw of every row without its own (see panmax_sample_f32). */
+typedef struct panmax_sample_config {
+    double temperature;
+    double top_p;
+    double min_p;
+    double repetition_penalty;
+    double presence_penalty;
+    double frequency_penalty;
+    int64_t top_k;
+    int64_t top_logprobs;
+    uint64_t seed;
+    uint64_t step;
+} panmax_sample_config;
+
+/* out[r] = the best index of row r (rank order), PANMAX_NO_TOKEN if the row has a NaN. out holds
+ * rows values and must not overlap x. */
+int32_t panmax_argmax_f32(const float *x, int64_t x_stride, int64_t rows, int64_t cols,
+                          int64_t *out, int32_t isa);
+int32_t panmax_argmax_f64(const double *x, int64_t x_stride, int64_t rows, int64_t cols,
+                          int64_t *out, int32_t isa);
+
+/* The k best entries of each row, best first: indices[r, 0..k) and optionally (values != NULL)
+ * values[r, 0..k) as chosen by values_kind (probabilities follow softmax's rules for -inf and
+ * +inf rows). 1 <= k <= cols (PANMAX_ERR_SIZE below 1, PANMAX_ERR_ARGUMENT above cols); strides
+ * >= k. Outputs must not overlap x or each other. */
+int32_t panmax_topk_f32(const float *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t k,
+                        int64_t *indices, int64_t indices_stride, float *values,
+                        int64_t values_stride, int32_t values_kind, int32_t isa);
+int32_t panmax_topk_f64(const double *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t k,
+                        int64_t *indices, int64_t indices_stride, double *values,
+                        int64_t values_stride, int32_t values_kind, int32_t isa);
+
+/*
+ * One token per row of logits, drawn from softmax(z / T) after, in this order:
+ *   1. penalties over row r's previous tokens history[r, 0..history_len) (-1 entries are padding;
+ *      history_stride 0 shares one history): for each distinct id with c occurrences,
+ *      z = x > 0 ? x / repetition : x * repetition, then z -= c * frequency + presence
+ *      (the penalty amount rounded to the element type);
+ *   2. z += bias[r, :] (optional; stride 0 broadcasts one row); z = -inf where mask[r, j] == 0
+ *      (optional bytes; x is not read there);
+ *   3. temperature: t = (z - max z) * (1 / T) in the element type; T = 0 takes the best token;
+ *   4. top-k: the k best (rank order); 5. top-p: the shortest rank-order prefix of those whose
+ *      mass reaches p of theirs; 6. min-p: of those, the tokens with weight >= min_p (the best
+ *      token's weight is 1);
+ *   7. the draw among the survivors in index order.
+ * Determinism: the same logits, options, seed and step give the same token on every ISA, thread
+ * and batch position, and in panmax's pure-Java backend. Weights are w = e^t by a fixed
+ * polynomial in the element type's arithmetic (not libm), quantised to q = round(w 2^S) with
+ * S = min(52, 62 - floor(log2 cols)); every mass is an exact 64-bit integer sum, so summation
+ * order cannot matter; top-p's prefix is the first whose mass reaches ceil(p * mass) (computed
+ * in double); the draw's 64 bits r pick the first survivor whose running mass exceeds
+ * floor(r * M / 2^64), M the survivors' mass. r is Philox4x32-10 with key = seed and counter =
+ * (step, 0): seeds[r] and steps[r] when given (each optional), else config->seed and ->step;
+ * or, with uniforms (then seeds and steps must be NULL), r = 2 floor(u * 2^63) for u in [0, 1).
+ * Tokens with w < 2^-(S+1) (1.4e-14 at 256 000 logits) are never drawn.
+ * Outputs: tokens[r]; optional scores[r, 0..4) (enum panmax_sample_score: the filtered
+ * probability is the exact q / M the draw used); with config->top_logprobs = n > 0,
+ * top_indices[r, 0..n) (required) and top_logprobs[r, 0..n) (optional) are the n best tokens and
+ * their raw log-probabilities. A row with NaN, or without a finite logit, gets PANMAX_NO_TOKEN
+ * and NaN scores.
+ * PANMAX_ERR_ARGUMENT (nothing written) also for: a history id outside [-1, cols), a row whose
+ * mask bans every token, a uniform outside [0, 1), uniforms together with seeds or steps.
+ * Outputs must not overlap any input or each other.
+ */
+int32_t panmax_sample_f32(const float *logits, int64_t logits_stride, int64_t rows, int64_t cols,
+                          const panmax_sample_config *config,
+                          const int64_t *history, int64_t history_stride, int64_t history_len,
+                          const float *bias, int64_t bias_stride,
+                          const uint8_t *mask, int64_t mask_stride,
+                          const int64_t *seeds, const int64_t *steps, const double *uniforms,
+                          int64_t *tokens, float *scores, int64_t scores_stride,
+                          int64_t *top_indices, int64_t top_indices_stride,
+                          float *top_logprobs, int64_t top_logprobs_stride, int32_t isa);
+int32_t panmax_sample_f64(const double *logits, int64_t logits_stride, int64_t rows, int64_t cols,
+                          const panmax_sample_config *config,
+                          const int64_t *history, int64_t history_stride, int64_t history_len,
+                          const double *bias, int64_t bias_stride,
+                          const uint8_t *mask, int64_t mask_stride,
+                          const int64_t *seeds, const int64_t *steps, const double *uniforms,
+                          int64_t *tokens, double *scores, int64_t scores_stride,
+                          int64_t *top_indices, int64_t top_indices_stride,
+                          double *top_logprobs, int64_t top_logprobs_stride, int32_t isa);
+
+/*
+ * Classifier head: z = x w^T + bias (x: rows x dim; w: classes x dim, or dim x classes with
+ * PANMAX_HEAD_W_TRANSPOSED; bias: optional, classes values), then softmax(z / temperature), or
+ * log-softmax with PANMAX_FLAG_LOG. The product runs through OpenBLAS (gemv for one row, gemm
+ * for blocks of up to panmax_head_row_block() rows) in chunks of 1024 classes, each normalised
+ * while it is in cache (online max and sum), then one rescale pass. Outputs, each optional but
+ * not all absent (PANMAX_ERR_NULL):
+ *   logits (rows x classes): z;
+ *   probs (rows x classes): the (log-)probabilities;
+ *   top_indices, top_values (rows x k, 1 <= k <= classes): the k best classes and their
+ *     (log-)probabilities, best first; when only these are asked, no rows x classes matrix is
+ *     written anywhere.
+ * temperature: finite, normal, > 0. dim, classes, rows and the strides of x, w, logits and probs
+ * must fit in an int (OpenBLAS's LP64 interface; PANMAX_ERR_SIZE / _STRIDE). Rows with NaN, +inf
+ * or no finite logit follow softmax's rules (top-k: PANMAX_NO_TOKEN and NaN for NaN rows).
+ * Outputs must not overlap the inputs or each other. Results do not depend on how many rows one
+ * call gets as long as calls start at multiples of panmax_head_row_block() (same gemm shapes).
+ */
+int32_t panmax_head_f32(const float *x, int64_t x_stride, int64_t rows, int64_t dim,
+                        const float *w, int64_t w_stride, int64_t classes, const float *bias,
+                        float temperature, int32_t flags, float *logits, int64_t logits_stride,
+                        float *probs, int64_t probs_stride, int64_t k, int64_t *top_indices,
+                        int64_t top_indices_stride, float *top_values, int64_t top_values_stride,
+                        int32_t isa);
+int32_t panmax_head_f64(const double *x, int64_t x_stride, int64_t rows, int64_t dim,
+                        const double *w, int64_t w_stride, int64_t classes, const double *bias,
+                        double temperature, int32_t flags, double *logits, int64_t logits_stride,
+                        double *probs, int64_t probs_stride, int64_t k, int64_t *top_indices,
+                        int64_t top_indices_stride, double *top_values, int64_t top_values_stride,
+                        int32_t isa);
+/* Rows per gemm call of panmax_head_*: split a batch at multiples of it for identical results. */
+int32_t panmax_head_row_block(void);
+
+/* OpenBLAS's thread count for this process (threads >= 1, else PANMAX_ERR_ARGUMENT). OpenBLAS
+ * starts its worker threads when it loads, from OPENBLAS_NUM_THREADS (default: one per core);
+ * raising the count here starts more. panmax's Java loader sets OPENBLAS_NUM_THREADS=1 for the
+ * load unless told otherwise (see the README). */
+int32_t panmax_set_blas_threads(int32_t threads);
+/* OpenBLAS's current thread count (1 for another BLAS). */
+int32_t panmax_blas_threads(void);
+/* Frees the calling thread's scratch buffer now (it is otherwise freed when the thread exits). */
+void panmax_release_scratch(void);
+
 #ifdef __cplusplus
 }
 #endif

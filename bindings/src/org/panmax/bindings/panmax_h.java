@@ -2277,5 +2277,920 @@ public class panmax_h extends panmax_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+    private static final int PANMAX_TOPK_LOGITS = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum panmax_topk_values.PANMAX_TOPK_LOGITS = 0
+     * }
+     */
+    public static int PANMAX_TOPK_LOGITS() {
+        return PANMAX_TOPK_LOGITS;
+    }
+    private static final int PANMAX_TOPK_PROBABILITIES = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum panmax_topk_values.PANMAX_TOPK_PROBABILITIES = 1
+     * }
+     */
+    public static int PANMAX_TOPK_PROBABILITIES() {
+        return PANMAX_TOPK_PROBABILITIES;
+    }
+    private static final int PANMAX_TOPK_LOG_PROBABILITIES = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum panmax_topk_values.PANMAX_TOPK_LOG_PROBABILITIES = 2
+     * }
+     */
+    public static int PANMAX_TOPK_LOG_PROBABILITIES() {
+        return PANMAX_TOPK_LOG_PROBABILITIES;
+    }
+    private static final int PANMAX_HEAD_W_TRANSPOSED = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * enum panmax_head_flags.PANMAX_HEAD_W_TRANSPOSED = 8
+     * }
+     */
+    public static int PANMAX_HEAD_W_TRANSPOSED() {
+        return PANMAX_HEAD_W_TRANSPOSED;
+    }
+    private static final int PANMAX_SCORE_PROB = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum panmax_sample_score.PANMAX_SCORE_PROB = 0
+     * }
+     */
+    public static int PANMAX_SCORE_PROB() {
+        return PANMAX_SCORE_PROB;
+    }
+    private static final int PANMAX_SCORE_LOGPROB = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum panmax_sample_score.PANMAX_SCORE_LOGPROB = 1
+     * }
+     */
+    public static int PANMAX_SCORE_LOGPROB() {
+        return PANMAX_SCORE_LOGPROB;
+    }
+    private static final int PANMAX_SCORE_RAW_PROB = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum panmax_sample_score.PANMAX_SCORE_RAW_PROB = 2
+     * }
+     */
+    public static int PANMAX_SCORE_RAW_PROB() {
+        return PANMAX_SCORE_RAW_PROB;
+    }
+    private static final int PANMAX_SCORE_RAW_LOGPROB = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum panmax_sample_score.PANMAX_SCORE_RAW_LOGPROB = 3
+     * }
+     */
+    public static int PANMAX_SCORE_RAW_LOGPROB() {
+        return PANMAX_SCORE_RAW_LOGPROB;
+    }
+    private static final int PANMAX_SCORE_COUNT = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum panmax_sample_score.PANMAX_SCORE_COUNT = 4
+     * }
+     */
+    public static int PANMAX_SCORE_COUNT() {
+        return PANMAX_SCORE_COUNT;
+    }
+
+    private static class panmax_argmax_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            panmax_h.C_INT,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("panmax_argmax_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t panmax_argmax_f32(const float *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t *out, int32_t isa)
+     * }
+     */
+    public static FunctionDescriptor panmax_argmax_f32$descriptor() {
+        return panmax_argmax_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t panmax_argmax_f32(const float *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t *out, int32_t isa)
+     * }
+     */
+    public static MethodHandle panmax_argmax_f32$handle() {
+        return panmax_argmax_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t panmax_argmax_f32(const float *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t *out, int32_t isa)
+     * }
+     */
+    public static MemorySegment panmax_argmax_f32$address() {
+        return panmax_argmax_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t panmax_argmax_f32(const float *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t *out, int32_t isa)
+     * }
+     */
+    public static int panmax_argmax_f32(MemorySegment x, long x_stride, long rows, long cols, MemorySegment out, int isa) {
+        var mh$ = panmax_argmax_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("panmax_argmax_f32", x, x_stride, rows, cols, out, isa);
+            }
+            return (int)mh$.invokeExact(x, x_stride, rows, cols, out, isa);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class panmax_argmax_f64 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            panmax_h.C_INT,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("panmax_argmax_f64");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t panmax_argmax_f64(const double *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t *out, int32_t isa)
+     * }
+     */
+    public static FunctionDescriptor panmax_argmax_f64$descriptor() {
+        return panmax_argmax_f64.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t panmax_argmax_f64(const double *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t *out, int32_t isa)
+     * }
+     */
+    public static MethodHandle panmax_argmax_f64$handle() {
+        return panmax_argmax_f64.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t panmax_argmax_f64(const double *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t *out, int32_t isa)
+     * }
+     */
+    public static MemorySegment panmax_argmax_f64$address() {
+        return panmax_argmax_f64.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t panmax_argmax_f64(const double *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t *out, int32_t isa)
+     * }
+     */
+    public static int panmax_argmax_f64(MemorySegment x, long x_stride, long rows, long cols, MemorySegment out, int isa) {
+        var mh$ = panmax_argmax_f64.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("panmax_argmax_f64", x, x_stride, rows, cols, out, isa);
+            }
+            return (int)mh$.invokeExact(x, x_stride, rows, cols, out, isa);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class panmax_topk_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            panmax_h.C_INT,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_INT,
+            panmax_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("panmax_topk_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t panmax_topk_f32(const float *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t k, int64_t *indices, int64_t indices_stride, float *values, int64_t values_stride, int32_t values_kind, int32_t isa)
+     * }
+     */
+    public static FunctionDescriptor panmax_topk_f32$descriptor() {
+        return panmax_topk_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t panmax_topk_f32(const float *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t k, int64_t *indices, int64_t indices_stride, float *values, int64_t values_stride, int32_t values_kind, int32_t isa)
+     * }
+     */
+    public static MethodHandle panmax_topk_f32$handle() {
+        return panmax_topk_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t panmax_topk_f32(const float *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t k, int64_t *indices, int64_t indices_stride, float *values, int64_t values_stride, int32_t values_kind, int32_t isa)
+     * }
+     */
+    public static MemorySegment panmax_topk_f32$address() {
+        return panmax_topk_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t panmax_topk_f32(const float *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t k, int64_t *indices, int64_t indices_stride, float *values, int64_t values_stride, int32_t values_kind, int32_t isa)
+     * }
+     */
+    public static int panmax_topk_f32(MemorySegment x, long x_stride, long rows, long cols, long k, MemorySegment indices, long indices_stride, MemorySegment values, long values_stride, int values_kind, int isa) {
+        var mh$ = panmax_topk_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("panmax_topk_f32", x, x_stride, rows, cols, k, indices, indices_stride, values, values_stride, values_kind, isa);
+            }
+            return (int)mh$.invokeExact(x, x_stride, rows, cols, k, indices, indices_stride, values, values_stride, values_kind, isa);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class panmax_topk_f64 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            panmax_h.C_INT,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_INT,
+            panmax_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("panmax_topk_f64");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t panmax_topk_f64(const double *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t k, int64_t *indices, int64_t indices_stride, double *values, int64_t values_stride, int32_t values_kind, int32_t isa)
+     * }
+     */
+    public static FunctionDescriptor panmax_topk_f64$descriptor() {
+        return panmax_topk_f64.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t panmax_topk_f64(const double *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t k, int64_t *indices, int64_t indices_stride, double *values, int64_t values_stride, int32_t values_kind, int32_t isa)
+     * }
+     */
+    public static MethodHandle panmax_topk_f64$handle() {
+        return panmax_topk_f64.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t panmax_topk_f64(const double *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t k, int64_t *indices, int64_t indices_stride, double *values, int64_t values_stride, int32_t values_kind, int32_t isa)
+     * }
+     */
+    public static MemorySegment panmax_topk_f64$address() {
+        return panmax_topk_f64.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t panmax_topk_f64(const double *x, int64_t x_stride, int64_t rows, int64_t cols, int64_t k, int64_t *indices, int64_t indices_stride, double *values, int64_t values_stride, int32_t values_kind, int32_t isa)
+     * }
+     */
+    public static int panmax_topk_f64(MemorySegment x, long x_stride, long rows, long cols, long k, MemorySegment indices, long indices_stride, MemorySegment values, long values_stride, int values_kind, int isa) {
+        var mh$ = panmax_topk_f64.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("panmax_topk_f64", x, x_stride, rows, cols, k, indices, indices_stride, values, values_stride, values_kind, isa);
+            }
+            return (int)mh$.invokeExact(x, x_stride, rows, cols, k, indices, indices_stride, values, values_stride, values_kind, isa);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class panmax_sample_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            panmax_h.C_INT,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_POINTER,
+            panmax_h.C_POINTER,
+            panmax_h.C_POINTER,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("panmax_sample_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t panmax_sample_f32(const float *logits, int64_t logits_stride, int64_t rows, int64_t cols, const panmax_sample_config *config, const int64_t *history, int64_t history_stride, int64_t history_len, const float *bias, int64_t bias_stride, const uint8_t *mask, int64_t mask_stride, const int64_t *seeds, const int64_t *steps, const double *uniforms, int64_t *tokens, float *scores, int64_t scores_stride, int64_t *top_indices, int64_t top_indices_stride, float *top_logprobs, int64_t top_logprobs_stride, int32_t isa)
+     * }
+     */
+    public static FunctionDescriptor panmax_sample_f32$descriptor() {
+        return panmax_sample_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t panmax_sample_f32(const float *logits, int64_t logits_stride, int64_t rows, int64_t cols, const panmax_sample_config *config, const int64_t *history, int64_t history_stride, int64_t history_len, const float *bias, int64_t bias_stride, const uint8_t *mask, int64_t mask_stride, const int64_t *seeds, const int64_t *steps, const double *uniforms, int64_t *tokens, float *scores, int64_t scores_stride, int64_t *top_indices, int64_t top_indices_stride, float *top_logprobs, int64_t top_logprobs_stride, int32_t isa)
+     * }
+     */
+    public static MethodHandle panmax_sample_f32$handle() {
+        return panmax_sample_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t panmax_sample_f32(const float *logits, int64_t logits_stride, int64_t rows, int64_t cols, const panmax_sample_config *config, const int64_t *history, int64_t history_stride, int64_t history_len, const float *bias, int64_t bias_stride, const uint8_t *mask, int64_t mask_stride, const int64_t *seeds, const int64_t *steps, const double *uniforms, int64_t *tokens, float *scores, int64_t scores_stride, int64_t *top_indices, int64_t top_indices_stride, float *top_logprobs, int64_t top_logprobs_stride, int32_t isa)
+     * }
+     */
+    public static MemorySegment panmax_sample_f32$address() {
+        return panmax_sample_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t panmax_sample_f32(const float *logits, int64_t logits_stride, int64_t rows, int64_t cols, const panmax_sample_config *config, const int64_t *history, int64_t history_stride, int64_t history_len, const float *bias, int64_t bias_stride, const uint8_t *mask, int64_t mask_stride, const int64_t *seeds, const int64_t *steps, const double *uniforms, int64_t *tokens, float *scores, int64_t scores_stride, int64_t *top_indices, int64_t top_indices_stride, float *top_logprobs, int64_t top_logprobs_stride, int32_t isa)
+     * }
+     */
+    public static int panmax_sample_f32(MemorySegment logits, long logits_stride, long rows, long cols, MemorySegment config, MemorySegment history, long history_stride, long history_len, MemorySegment bias, long bias_stride, MemorySegment mask, long mask_stride, MemorySegment seeds, MemorySegment steps, MemorySegment uniforms, MemorySegment tokens, MemorySegment scores, long scores_stride, MemorySegment top_indices, long top_indices_stride, MemorySegment top_logprobs, long top_logprobs_stride, int isa) {
+        var mh$ = panmax_sample_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("panmax_sample_f32", logits, logits_stride, rows, cols, config, history, history_stride, history_len, bias, bias_stride, mask, mask_stride, seeds, steps, uniforms, tokens, scores, scores_stride, top_indices, top_indices_stride, top_logprobs, top_logprobs_stride, isa);
+            }
+            return (int)mh$.invokeExact(logits, logits_stride, rows, cols, config, history, history_stride, history_len, bias, bias_stride, mask, mask_stride, seeds, steps, uniforms, tokens, scores, scores_stride, top_indices, top_indices_stride, top_logprobs, top_logprobs_stride, isa);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class panmax_sample_f64 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            panmax_h.C_INT,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_POINTER,
+            panmax_h.C_POINTER,
+            panmax_h.C_POINTER,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("panmax_sample_f64");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t panmax_sample_f64(const double *logits, int64_t logits_stride, int64_t rows, int64_t cols, const panmax_sample_config *config, const int64_t *history, int64_t history_stride, int64_t history_len, const double *bias, int64_t bias_stride, const uint8_t *mask, int64_t mask_stride, const int64_t *seeds, const int64_t *steps, const double *uniforms, int64_t *tokens, double *scores, int64_t scores_stride, int64_t *top_indices, int64_t top_indices_stride, double *top_logprobs, int64_t top_logprobs_stride, int32_t isa)
+     * }
+     */
+    public static FunctionDescriptor panmax_sample_f64$descriptor() {
+        return panmax_sample_f64.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t panmax_sample_f64(const double *logits, int64_t logits_stride, int64_t rows, int64_t cols, const panmax_sample_config *config, const int64_t *history, int64_t history_stride, int64_t history_len, const double *bias, int64_t bias_stride, const uint8_t *mask, int64_t mask_stride, const int64_t *seeds, const int64_t *steps, const double *uniforms, int64_t *tokens, double *scores, int64_t scores_stride, int64_t *top_indices, int64_t top_indices_stride, double *top_logprobs, int64_t top_logprobs_stride, int32_t isa)
+     * }
+     */
+    public static MethodHandle panmax_sample_f64$handle() {
+        return panmax_sample_f64.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t panmax_sample_f64(const double *logits, int64_t logits_stride, int64_t rows, int64_t cols, const panmax_sample_config *config, const int64_t *history, int64_t history_stride, int64_t history_len, const double *bias, int64_t bias_stride, const uint8_t *mask, int64_t mask_stride, const int64_t *seeds, const int64_t *steps, const double *uniforms, int64_t *tokens, double *scores, int64_t scores_stride, int64_t *top_indices, int64_t top_indices_stride, double *top_logprobs, int64_t top_logprobs_stride, int32_t isa)
+     * }
+     */
+    public static MemorySegment panmax_sample_f64$address() {
+        return panmax_sample_f64.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t panmax_sample_f64(const double *logits, int64_t logits_stride, int64_t rows, int64_t cols, const panmax_sample_config *config, const int64_t *history, int64_t history_stride, int64_t history_len, const double *bias, int64_t bias_stride, const uint8_t *mask, int64_t mask_stride, const int64_t *seeds, const int64_t *steps, const double *uniforms, int64_t *tokens, double *scores, int64_t scores_stride, int64_t *top_indices, int64_t top_indices_stride, double *top_logprobs, int64_t top_logprobs_stride, int32_t isa)
+     * }
+     */
+    public static int panmax_sample_f64(MemorySegment logits, long logits_stride, long rows, long cols, MemorySegment config, MemorySegment history, long history_stride, long history_len, MemorySegment bias, long bias_stride, MemorySegment mask, long mask_stride, MemorySegment seeds, MemorySegment steps, MemorySegment uniforms, MemorySegment tokens, MemorySegment scores, long scores_stride, MemorySegment top_indices, long top_indices_stride, MemorySegment top_logprobs, long top_logprobs_stride, int isa) {
+        var mh$ = panmax_sample_f64.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("panmax_sample_f64", logits, logits_stride, rows, cols, config, history, history_stride, history_len, bias, bias_stride, mask, mask_stride, seeds, steps, uniforms, tokens, scores, scores_stride, top_indices, top_indices_stride, top_logprobs, top_logprobs_stride, isa);
+            }
+            return (int)mh$.invokeExact(logits, logits_stride, rows, cols, config, history, history_stride, history_len, bias, bias_stride, mask, mask_stride, seeds, steps, uniforms, tokens, scores, scores_stride, top_indices, top_indices_stride, top_logprobs, top_logprobs_stride, isa);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class panmax_head_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            panmax_h.C_INT,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_FLOAT,
+            panmax_h.C_INT,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("panmax_head_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t panmax_head_f32(const float *x, int64_t x_stride, int64_t rows, int64_t dim, const float *w, int64_t w_stride, int64_t classes, const float *bias, float temperature, int32_t flags, float *logits, int64_t logits_stride, float *probs, int64_t probs_stride, int64_t k, int64_t *top_indices, int64_t top_indices_stride, float *top_values, int64_t top_values_stride, int32_t isa)
+     * }
+     */
+    public static FunctionDescriptor panmax_head_f32$descriptor() {
+        return panmax_head_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t panmax_head_f32(const float *x, int64_t x_stride, int64_t rows, int64_t dim, const float *w, int64_t w_stride, int64_t classes, const float *bias, float temperature, int32_t flags, float *logits, int64_t logits_stride, float *probs, int64_t probs_stride, int64_t k, int64_t *top_indices, int64_t top_indices_stride, float *top_values, int64_t top_values_stride, int32_t isa)
+     * }
+     */
+    public static MethodHandle panmax_head_f32$handle() {
+        return panmax_head_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t panmax_head_f32(const float *x, int64_t x_stride, int64_t rows, int64_t dim, const float *w, int64_t w_stride, int64_t classes, const float *bias, float temperature, int32_t flags, float *logits, int64_t logits_stride, float *probs, int64_t probs_stride, int64_t k, int64_t *top_indices, int64_t top_indices_stride, float *top_values, int64_t top_values_stride, int32_t isa)
+     * }
+     */
+    public static MemorySegment panmax_head_f32$address() {
+        return panmax_head_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t panmax_head_f32(const float *x, int64_t x_stride, int64_t rows, int64_t dim, const float *w, int64_t w_stride, int64_t classes, const float *bias, float temperature, int32_t flags, float *logits, int64_t logits_stride, float *probs, int64_t probs_stride, int64_t k, int64_t *top_indices, int64_t top_indices_stride, float *top_values, int64_t top_values_stride, int32_t isa)
+     * }
+     */
+    public static int panmax_head_f32(MemorySegment x, long x_stride, long rows, long dim, MemorySegment w, long w_stride, long classes, MemorySegment bias, float temperature, int flags, MemorySegment logits, long logits_stride, MemorySegment probs, long probs_stride, long k, MemorySegment top_indices, long top_indices_stride, MemorySegment top_values, long top_values_stride, int isa) {
+        var mh$ = panmax_head_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("panmax_head_f32", x, x_stride, rows, dim, w, w_stride, classes, bias, temperature, flags, logits, logits_stride, probs, probs_stride, k, top_indices, top_indices_stride, top_values, top_values_stride, isa);
+            }
+            return (int)mh$.invokeExact(x, x_stride, rows, dim, w, w_stride, classes, bias, temperature, flags, logits, logits_stride, probs, probs_stride, k, top_indices, top_indices_stride, top_values, top_values_stride, isa);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class panmax_head_f64 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            panmax_h.C_INT,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_DOUBLE,
+            panmax_h.C_INT,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_POINTER,
+            panmax_h.C_LONG,
+            panmax_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("panmax_head_f64");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t panmax_head_f64(const double *x, int64_t x_stride, int64_t rows, int64_t dim, const double *w, int64_t w_stride, int64_t classes, const double *bias, double temperature, int32_t flags, double *logits, int64_t logits_stride, double *probs, int64_t probs_stride, int64_t k, int64_t *top_indices, int64_t top_indices_stride, double *top_values, int64_t top_values_stride, int32_t isa)
+     * }
+     */
+    public static FunctionDescriptor panmax_head_f64$descriptor() {
+        return panmax_head_f64.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t panmax_head_f64(const double *x, int64_t x_stride, int64_t rows, int64_t dim, const double *w, int64_t w_stride, int64_t classes, const double *bias, double temperature, int32_t flags, double *logits, int64_t logits_stride, double *probs, int64_t probs_stride, int64_t k, int64_t *top_indices, int64_t top_indices_stride, double *top_values, int64_t top_values_stride, int32_t isa)
+     * }
+     */
+    public static MethodHandle panmax_head_f64$handle() {
+        return panmax_head_f64.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t panmax_head_f64(const double *x, int64_t x_stride, int64_t rows, int64_t dim, const double *w, int64_t w_stride, int64_t classes, const double *bias, double temperature, int32_t flags, double *logits, int64_t logits_stride, double *probs, int64_t probs_stride, int64_t k, int64_t *top_indices, int64_t top_indices_stride, double *top_values, int64_t top_values_stride, int32_t isa)
+     * }
+     */
+    public static MemorySegment panmax_head_f64$address() {
+        return panmax_head_f64.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t panmax_head_f64(const double *x, int64_t x_stride, int64_t rows, int64_t dim, const double *w, int64_t w_stride, int64_t classes, const double *bias, double temperature, int32_t flags, double *logits, int64_t logits_stride, double *probs, int64_t probs_stride, int64_t k, int64_t *top_indices, int64_t top_indices_stride, double *top_values, int64_t top_values_stride, int32_t isa)
+     * }
+     */
+    public static int panmax_head_f64(MemorySegment x, long x_stride, long rows, long dim, MemorySegment w, long w_stride, long classes, MemorySegment bias, double temperature, int flags, MemorySegment logits, long logits_stride, MemorySegment probs, long probs_stride, long k, MemorySegment top_indices, long top_indices_stride, MemorySegment top_values, long top_values_stride, int isa) {
+        var mh$ = panmax_head_f64.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("panmax_head_f64", x, x_stride, rows, dim, w, w_stride, classes, bias, temperature, flags, logits, logits_stride, probs, probs_stride, k, top_indices, top_indices_stride, top_values, top_values_stride, isa);
+            }
+            return (int)mh$.invokeExact(x, x_stride, rows, dim, w, w_stride, classes, bias, temperature, flags, logits, logits_stride, probs, probs_stride, k, top_indices, top_indices_stride, top_values, top_values_stride, isa);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class panmax_head_row_block {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            panmax_h.C_INT    );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("panmax_head_row_block");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t panmax_head_row_block(void)
+     * }
+     */
+    public static FunctionDescriptor panmax_head_row_block$descriptor() {
+        return panmax_head_row_block.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t panmax_head_row_block(void)
+     * }
+     */
+    public static MethodHandle panmax_head_row_block$handle() {
+        return panmax_head_row_block.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t panmax_head_row_block(void)
+     * }
+     */
+    public static MemorySegment panmax_head_row_block$address() {
+        return panmax_head_row_block.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t panmax_head_row_block(void)
+     * }
+     */
+    public static int panmax_head_row_block() {
+        var mh$ = panmax_head_row_block.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("panmax_head_row_block");
+            }
+            return (int)mh$.invokeExact();
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class panmax_set_blas_threads {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            panmax_h.C_INT,
+            panmax_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("panmax_set_blas_threads");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t panmax_set_blas_threads(int32_t threads)
+     * }
+     */
+    public static FunctionDescriptor panmax_set_blas_threads$descriptor() {
+        return panmax_set_blas_threads.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t panmax_set_blas_threads(int32_t threads)
+     * }
+     */
+    public static MethodHandle panmax_set_blas_threads$handle() {
+        return panmax_set_blas_threads.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t panmax_set_blas_threads(int32_t threads)
+     * }
+     */
+    public static MemorySegment panmax_set_blas_threads$address() {
+        return panmax_set_blas_threads.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t panmax_set_blas_threads(int32_t threads)
+     * }
+     */
+    public static int panmax_set_blas_threads(int threads) {
+        var mh$ = panmax_set_blas_threads.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("panmax_set_blas_threads", threads);
+            }
+            return (int)mh$.invokeExact(threads);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class panmax_blas_threads {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            panmax_h.C_INT    );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("panmax_blas_threads");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t panmax_blas_threads(void)
+     * }
+     */
+    public static FunctionDescriptor panmax_blas_threads$descriptor() {
+        return panmax_blas_threads.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t panmax_blas_threads(void)
+     * }
+     */
+    public static MethodHandle panmax_blas_threads$handle() {
+        return panmax_blas_threads.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t panmax_blas_threads(void)
+     * }
+     */
+    public static MemorySegment panmax_blas_threads$address() {
+        return panmax_blas_threads.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t panmax_blas_threads(void)
+     * }
+     */
+    public static int panmax_blas_threads() {
+        var mh$ = panmax_blas_threads.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("panmax_blas_threads");
+            }
+            return (int)mh$.invokeExact();
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class panmax_release_scratch {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(    );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("panmax_release_scratch");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void panmax_release_scratch(void)
+     * }
+     */
+    public static FunctionDescriptor panmax_release_scratch$descriptor() {
+        return panmax_release_scratch.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void panmax_release_scratch(void)
+     * }
+     */
+    public static MethodHandle panmax_release_scratch$handle() {
+        return panmax_release_scratch.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void panmax_release_scratch(void)
+     * }
+     */
+    public static MemorySegment panmax_release_scratch$address() {
+        return panmax_release_scratch.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void panmax_release_scratch(void)
+     * }
+     */
+    public static void panmax_release_scratch() {
+        var mh$ = panmax_release_scratch.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("panmax_release_scratch");
+            }
+            mh$.invokeExact();
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+    private static final int PANMAX_NO_TOKEN = (int)-1L;
+    /**
+     * {@snippet lang=c :
+     * #define PANMAX_NO_TOKEN -1
+     * }
+     */
+    public static int PANMAX_NO_TOKEN() {
+        return PANMAX_NO_TOKEN;
+    }
 }
 

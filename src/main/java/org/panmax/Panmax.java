@@ -3,9 +3,15 @@ package org.panmax;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executor;
+import org.panmax.bindings.panmax_h;
 import org.panmax.internal.Backends;
+import org.panmax.internal.Inference;
+import org.panmax.internal.InferenceBackends;
 import org.panmax.internal.Kernels;
 import org.panmax.internal.NativeBackends;
+import org.panmax.internal.SplitInference;
+import org.panmax.internal.SplitKernels;
 
 /**
  * The softmax family on one backend, over {@link Matrix} views of heap arrays and {@link java.lang.foreign.MemorySegment}s.
@@ -47,9 +53,15 @@ import org.panmax.internal.NativeBackends;
  */
 public final class Panmax {
     private final Kernels k;
+    private final Inference inf;
 
     private Panmax(Kernels k) {
+        this(k, InferenceBackends.of(k));
+    }
+
+    private Panmax(Kernels k, Inference inf) {
         this.k = k;
+        this.inf = inf;
     }
 
     /** The default backend, or the configuration error that prevents choosing one (re-thrown on every call). */
@@ -442,5 +454,102 @@ public final class Panmax {
                         + ") and is not the ignore index " + ignoreIndex);
             }
         }
+    }
+    // ------------------------------------------------------------------------------------------------------
+    // inference: argmax, top-k, token sampling, classifier heads; Executor-split batches; BLAS threads
+
+    /** out[r] = the index of the largest entry of row r (ties to the lowest index; -1 for a row with NaN). */
+    public void argmax(Matrix x, Matrix out) {
+        InferArgs.argmax(x, out);
+        if (x.rows() > 0) {
+            inf.argmax(x, out);
+        }
+    }
+
+    /**
+     * The {@code o.k()} best entries of every row, best first, ties to the lowest index, by selection (no sort of
+     * the row): {@code indices} is an I64 {@code rows x k} view, {@code values} (optional, x's type, {@code rows x k})
+     * gets the entries or the row's (log-)softmax at them ({@link TopKOptions.Values}). A row with NaN gets indices -1
+     * and values NaN. Outputs must not overlap x or each other.
+     */
+    public void topK(Matrix x, Matrix indices, Matrix values, TopKOptions o) {
+        InferArgs.topK(x, indices, values, o);
+        if (x.rows() > 0) {
+            inf.topK(x, indices, values, o);
+        }
+    }
+
+    /** One token per row of logits into the I64 vector {@code tokens}; see {@link #sample(Matrix, SampleOutputs, SampleOptions)}. */
+    public void sample(Matrix logits, Matrix tokens, SampleOptions o) {
+        sample(logits, SampleOutputs.of(tokens), o);
+    }
+
+    /**
+     * One token per row of logits, drawn as {@link SampleOptions} describes (penalties, bias and ban, temperature,
+     * top-k, top-p, min-p, a counter-based draw), without sorting a row; optionally its scores and the best tokens'
+     * log-probabilities ({@link SampleOutputs}). The same (logits, options, seed, step) give the same token on every
+     * backend, ISA, thread and batch position.
+     *
+     * <p>Rejected before any work, nothing written ({@link IllegalArgumentException} naming the argument): option
+     * values out of their domain (by the records), a temperature that is not 0 or a normal number of the logits'
+     * type, mismatched shapes or types, a history id outside {@code [-1, cols)}, a mask row that bans every token, a
+     * uniform outside [0, 1), any overlap of an output with an input or another output.
+     */
+    public void sample(Matrix logits, SampleOutputs out, SampleOptions o) {
+        InferArgs.sample(logits, out, o);
+        if (logits.rows() > 0) {
+            inf.sample(logits, out, o);
+        }
+    }
+
+    /**
+     * A classifier head in one call: {@code z = x wᵀ + bias}, then softmax(z / T) (or log-softmax), for x of
+     * {@code B x d} and w of {@code K x d} ({@code d x K} with {@link HeadOptions#transposed()}). On the native
+     * backends the product runs through OpenBLAS in chunks of classes that stay in cache, each normalised while hot;
+     * with only the top-k asked ({@link HeadOutputs#top(Matrix, Matrix)}) no {@code B x K} matrix is written.
+     * Dimensions and strides must fit in an int (OpenBLAS). Rows with NaN, +inf or no finite logit follow softmax's
+     * rules (top-k of a NaN row: -1 and NaN).
+     */
+    public void head(Matrix x, Matrix w, HeadOutputs out, HeadOptions o) {
+        InferArgs.head(x, w, out, o);
+        if (x.rows() > 0) {
+            inf.head(x, w, out, o);
+        }
+    }
+
+    /**
+     * This backend with its batched calls split by rows across {@code executor}: at most {@code tasks} pieces, each
+     * at least 65 536 elements of work (a smaller call runs on the calling thread alone), the calling thread running
+     * the first. Results are bit-identical to the single-threaded call. Split: softmax, logSumExp, the backward passes
+     * and JVP, jacobian, crossEntropy with {@link Reduction#NONE}, argmax, topK, sample, head (at multiples of the
+     * native gemm row block). Not split: jacobianMatmul, crossEntropy with SUM or MEAN, the one-row array shortcuts.
+     * A split call allocates a few small objects per piece (the tasks and sub-views).
+     */
+    public Panmax withExecutor(Executor executor, int tasks) {
+        Objects.requireNonNull(executor, "executor");
+        if (tasks < 1) {
+            throw new IllegalArgumentException("tasks must be >= 1, was " + tasks);
+        }
+        return new Panmax(new SplitKernels(k, executor, tasks), new SplitInference(inf, executor, tasks));
+    }
+
+    /**
+     * Sets OpenBLAS's thread count for the process (the native heads and jacobianMatmul use it). Inside the JVM
+     * panmax loads OpenBLAS single-threaded unless {@code -Dpanmax.blas.threads=N} (or OPENBLAS_NUM_THREADS) says
+     * otherwise, so a service's own thread pools are not oversubscribed; raising it here starts OpenBLAS's worker
+     * threads. No effect without the native library.
+     */
+    public static void setBlasThreads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, was " + threads);
+        }
+        if (NativeBackends.status().loaded()) {
+            panmax_h.panmax_set_blas_threads(threads);
+        }
+    }
+
+    /** OpenBLAS's thread count (1 without the native library). */
+    public static int blasThreads() {
+        return NativeBackends.status().loaded() ? panmax_h.panmax_blas_threads() : 1;
     }
 }

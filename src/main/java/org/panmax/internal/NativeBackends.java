@@ -61,7 +61,7 @@ public final class NativeBackends {
                         new UnsatisfiedLinkError("disabled by -Dpanmax.native=disabled"), null);
             } else {
                 try {
-                    String origin = NativeLoader.load();
+                    String origin = BlasThreads.load(); // NativeLoader.load() with OpenBLAS at 1 thread
                     int abi = panmax_abi_version();
                     if (abi != EXPECTED_ABI) {
                         throw new UnsatisfiedLinkError("libpanmax ABI " + abi + " but this jar expects " + EXPECTED_ABI);

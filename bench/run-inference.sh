@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The inference benchmarks of issue 14 (sampling, heads, Executor scaling) -> bench/results/inference-*.json.
+#   bash bench/run-inference.sh [--short|--full]      (after ./panmax bench has built bench/target/benchmarks.jar)
+# --short: V = 32000 and 128256, peaked rows, the three configs; heads at d = 768; tasks 1 and the core count.
+# --full:  the issue's whole matrix: V up to 256000, peaked and flat rows, heads B in {1, 8, 64} x d in {768, 1024}
+#          x K in {1000, 32000, 128256} (W up to 525 MB off-heap: give the fork memory), tasks 1, 2, 4, ... cores.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+mode="${1:---short}"; mode="${mode#--}"
+case "$mode" in short|full) ;; *) echo "usage: bench/run-inference.sh [--short|--full]" >&2; exit 2 ;; esac
+java="${JAVA_HOME:?set JAVA_HOME to a JDK >= 23}/bin/java"
+jar="$here/target/benchmarks.jar"
+[[ -f "$jar" ]] || { echo "bench/run-inference.sh: build $jar first (./panmax bench, or mvn -f bench/pom.xml package)" >&2; exit 1; }
+jvm=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+out="$here/results"
+mkdir -p "$out"
+cores=$(nproc)
+tasks=1; t=2; while (( t < cores )); do tasks+=",$t"; t=$((t * 2)); done; tasks+=",$cores"
+jmh() { "$java" "${jvm[@]}" -jar "$jar" "$@" -foe true; }
+if [[ "$mode" == short ]]; then
+    it=(-wi 2 -i 3 -w 500ms -r 500ms -f 1)
+    jmh SamplingBenchmark "${it[@]}" -p v=32000,128256 -p rows=peaked -rf json -rff "$out/inference-short-sampling.json"
+    jmh HeadBenchmark "${it[@]}" -p b=1,8,64 -p d=768 -p k=1000,32000 -rf json -rff "$out/inference-short-heads.json"
+    jmh SplitBenchmark "${it[@]}" -p tasks="1,$cores" -rf json -rff "$out/inference-short-split.json"
+else
+    it=(-wi 3 -i 5 -w 1s -r 1s -f 2)
+    jmh SamplingBenchmark "${it[@]}" -p v=32000,128256,256000 -p rows=peaked,flat -p config=topp,topp-topk40,minp,topk40,plain \
+        -rf json -rff "$out/inference-full-sampling.json"
+    jmh HeadBenchmark "${it[@]}" -jvmArgsAppend "-Xmx4g" -p contender=gemm,head-probs,head-top5,head-logits+probs \
+        -rf json -rff "$out/inference-full-heads.json"
+    jmh SplitBenchmark "${it[@]}" -p tasks="$tasks" -rf json -rff "$out/inference-full-split.json"
+fi
+echo "bench: inference results in $out/inference-$mode-*.json"

@@ -1,0 +1,157 @@
+package org.panmax;
+
+/**
+ * How {@link Panmax#sample(Matrix, SampleOutputs, SampleOptions)} draws one token per row of logits. The steps run
+ * in this order, each optional:
+ * <ol>
+ *   <li>penalties over the row's previous tokens ({@code history}): for each distinct id with c occurrences
+ *       {@code z = x > 0 ? x / repetition : x * repetition}, then {@code z -= c * frequency + presence} (the rules
+ *       llama.cpp, Hugging Face and OpenAI use);</li>
+ *   <li>{@code z += bias}; {@code z = -inf} where {@code mask == 0} (a ban);</li>
+ *   <li>temperature: {@code softmax(z / T)}; {@code T = 0} takes the best token (ties to the lowest index);</li>
+ *   <li>top-k; then top-p: the smallest set of the best tokens whose mass reaches p of theirs; then min-p: of those,
+ *       the tokens with {@code p_i >= minP * p_max};</li>
+ *   <li>the draw, from 64 random bits: Philox4x32-10 keyed by the seed at counter step (per row: {@code seeds},
+ *       {@code steps}, else {@link #seed()}, {@link #step()}), or the caller's {@code uniforms}.</li>
+ * </ol>
+ * <p><b>Determinism.</b> The same logits, options, seed and step give the same token on every backend (native ISAs
+ * and pure Java), thread and batch position: weights come from a fixed polynomial exp in the logits' type, are
+ * quantised to integers, and every mass is an exact integer sum, so no summation order, vector width or libm can
+ * change a decision. The full rule is in {@code native/include/panmax.h} ({@code panmax_sample_f32}).
+ *
+ * <p>Start from {@link #DEFAULT} (temperature 1, no filter) or {@link #GREEDY} and change what you need; keep the
+ * result and reuse it (a decode loop changes only {@link #withStep(long)}, or passes per-row {@code steps}).
+ *
+ * @param temperature       0 (greedy) or finite and {@code > 0} (at the call: a normal number of the logits' type)
+ * @param topK              0 (off) or {@code >= 1}; {@code >= cols} keeps every token
+ * @param topP              in (0, 1]; 1 is off
+ * @param minP              in [0, 1]; 0 is off
+ * @param repetitionPenalty finite and {@code > 0}; 1 is off
+ * @param presencePenalty   finite and {@code >= 0}; 0 is off
+ * @param frequencyPenalty  finite and {@code >= 0}; 0 is off
+ * @param seed              Philox key of every row without its own seed
+ * @param step              Philox counter of every row without its own step
+ * @param history           optional I64 previous token ids, {@code rows x H} or one broadcast row; -1 entries are
+ *                          padding, every other id must be in {@code [0, cols)}
+ * @param bias              optional additive bias of the logits' type, the logits' shape or one broadcast row
+ * @param mask              optional U8 keep-mask (0 bans), the logits' shape or one broadcast row; a row that bans
+ *                          every token is an error
+ * @param seeds             optional I64 vector, one seed per row
+ * @param steps             optional I64 vector, one step per row
+ * @param uniforms          optional F64 vector of draws in [0, 1), one per row, in place of seeds and steps
+ */
+public record SampleOptions(double temperature, long topK, double topP, double minP, double repetitionPenalty,
+                            double presencePenalty, double frequencyPenalty, long seed, long step, Matrix history,
+                            Matrix bias, Matrix mask, Matrix seeds, Matrix steps, Matrix uniforms) {
+    /** Temperature 1, no penalty and no filter, seed 0, step 0. */
+    public static final SampleOptions DEFAULT =
+            new SampleOptions(1, 0, 1, 0, 1, 0, 0, 0, 0, null, null, null, null, null, null);
+    /** The best token of every row (after penalties, bias and mask). */
+    public static final SampleOptions GREEDY = DEFAULT.withTemperature(0);
+
+    /** Checks every value domain; each failure names the option, the rule and the value. */
+    public SampleOptions {
+        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
+            throw new IllegalArgumentException("temperature must be 0 (greedy) or finite and > 0, was " + temperature);
+        }
+        if (topK < 0) {
+            throw new IllegalArgumentException("topK must be >= 1 (or 0 for off: withoutTopK()), was " + topK);
+        }
+        if (!(topP > 0 && topP <= 1)) {
+            throw new IllegalArgumentException("topP must be in (0, 1] (1 is off), was " + topP);
+        }
+        if (!(minP >= 0 && minP <= 1)) {
+            throw new IllegalArgumentException("minP must be in [0, 1] (0 is off), was " + minP);
+        }
+        if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty)) {
+            throw new IllegalArgumentException("repetitionPenalty must be finite and > 0 (1 is off), was "
+                    + repetitionPenalty);
+        }
+        if (!(presencePenalty >= 0) || Double.isInfinite(presencePenalty)) {
+            throw new IllegalArgumentException("presencePenalty must be finite and >= 0 (0 is off), was "
+                    + presencePenalty);
+        }
+        if (!(frequencyPenalty >= 0) || Double.isInfinite(frequencyPenalty)) {
+            throw new IllegalArgumentException("frequencyPenalty must be finite and >= 0 (0 is off), was "
+                    + frequencyPenalty);
+        }
+        if (uniforms != null && (seeds != null || steps != null)) {
+            throw new IllegalArgumentException("uniforms replace seeds and steps: give one or the other, not both");
+        }
+    }
+
+    /** A copy with this temperature (0: greedy). */
+    public SampleOptions withTemperature(double temperature) {
+        return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
+                seed, step, history, bias, mask, seeds, steps, uniforms);
+    }
+
+    /** A copy keeping the k best tokens, {@code k >= 1}. */
+    public SampleOptions withTopK(long k) {
+        if (k < 1) {
+            throw new IllegalArgumentException("topK must be >= 1, was " + k + " (withoutTopK() turns it off)");
+        }
+        return new SampleOptions(temperature, k, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
+                seed, step, history, bias, mask, seeds, steps, uniforms);
+    }
+
+    /** A copy without top-k. */
+    public SampleOptions withoutTopK() {
+        return new SampleOptions(temperature, 0, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
+                seed, step, history, bias, mask, seeds, steps, uniforms);
+    }
+
+    /** A copy with top-p (nucleus) p in (0, 1]; 1 turns it off. */
+    public SampleOptions withTopP(double p) {
+        return new SampleOptions(temperature, topK, p, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
+                seed, step, history, bias, mask, seeds, steps, uniforms);
+    }
+
+    /** A copy with min-p in [0, 1]; 0 turns it off. */
+    public SampleOptions withMinP(double minP) {
+        return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
+                seed, step, history, bias, mask, seeds, steps, uniforms);
+    }
+
+    /** A copy with these penalties over {@code history} (repetition 1, presence 0, frequency 0: none). */
+    public SampleOptions withPenalties(Matrix history, double repetition, double presence, double frequency) {
+        return new SampleOptions(temperature, topK, topP, minP, repetition, presence, frequency, seed, step, history,
+                bias, mask, seeds, steps, uniforms);
+    }
+
+    /** A copy with this additive bias ({@code null}: none). */
+    public SampleOptions withBias(Matrix bias) {
+        return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
+                seed, step, history, bias, mask, seeds, steps, uniforms);
+    }
+
+    /** A copy with this keep-mask ({@code null}: none). */
+    public SampleOptions withMask(Matrix mask) {
+        return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
+                seed, step, history, bias, mask, seeds, steps, uniforms);
+    }
+
+    /** A copy drawing every row from this seed. */
+    public SampleOptions withSeed(long seed) {
+        return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
+                seed, step, history, bias, mask, seeds, steps, uniforms);
+    }
+
+    /** A copy at this step of the seed. */
+    public SampleOptions withStep(long step) {
+        return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
+                seed, step, history, bias, mask, seeds, steps, uniforms);
+    }
+
+    /** A copy with per-row seeds and steps (I64 vectors; either may be {@code null}: then seed() or step()). */
+    public SampleOptions withRowDraws(Matrix seeds, Matrix steps) {
+        return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
+                seed, step, history, bias, mask, seeds, steps, null);
+    }
+
+    /** A copy drawing row r at {@code uniforms[r]} in [0, 1) (an F64 vector) instead of from a seed. */
+    public SampleOptions withUniforms(Matrix uniforms) {
+        return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
+                seed, step, history, bias, mask, null, null, uniforms);
+    }
+}
