@@ -40,17 +40,31 @@ package org.panmax;
  * @param steps             optional I64 vector, one step per row
  * @param uniforms          optional F64 vector of draws in [0, 1), one per row, in place of seeds and steps
  */
-public record SampleOptions(double temperature, long topK, double topP, double minP, double repetitionPenalty,
-                            double presencePenalty, double frequencyPenalty, long seed, long step, Matrix history,
-                            Matrix bias, Matrix mask, Matrix seeds, Matrix steps, Matrix uniforms) {
+public final class SampleOptions {
+    private final double temperature;
+    private final long topK;
+    private final double topP;
+    private final double minP;
+    private final double repetitionPenalty;
+    private final double presencePenalty;
+    private final double frequencyPenalty;
+    private final long seed;
+    private final long step;
+    private final Matrix history;
+    private final Matrix bias;
+    private final Matrix mask;
+    private final Matrix seeds;
+    private final Matrix steps;
+    private final Matrix uniforms;
+
     /** Temperature 1, no penalty and no filter, seed 0, step 0. */
     public static final SampleOptions DEFAULT =
             new SampleOptions(1, 0, 1, 0, 1, 0, 0, 0, 0, null, null, null, null, null, null);
     /** The best token of every row (after penalties, bias and mask). */
     public static final SampleOptions GREEDY = DEFAULT.withTemperature(0);
 
-    /** Checks every value domain; each failure names the option, the rule and the value. */
-    public SampleOptions {
+    /* Not a record: fifteen settings would make its canonical constructor a public fifteen-parameter call. */
+    private SampleOptions(double temperature, long topK, double topP, double minP, double repetitionPenalty, double presencePenalty, double frequencyPenalty, long seed, long step, Matrix history, Matrix bias, Matrix mask, Matrix seeds, Matrix steps, Matrix uniforms) {
         if (!(temperature >= 0) || Double.isInfinite(temperature)) {
             throw new IllegalArgumentException("temperature must be 0 (greedy) or finite and > 0, was " + temperature);
         }
@@ -78,6 +92,21 @@ public record SampleOptions(double temperature, long topK, double topP, double m
         if (uniforms != null && (seeds != null || steps != null)) {
             throw new IllegalArgumentException("uniforms replace seeds and steps: give one or the other, not both");
         }
+        this.temperature = temperature;
+        this.topK = topK;
+        this.topP = topP;
+        this.minP = minP;
+        this.repetitionPenalty = repetitionPenalty;
+        this.presencePenalty = presencePenalty;
+        this.frequencyPenalty = frequencyPenalty;
+        this.seed = seed;
+        this.step = step;
+        this.history = history;
+        this.bias = bias;
+        this.mask = mask;
+        this.seeds = seeds;
+        this.steps = steps;
+        this.uniforms = uniforms;
     }
 
     /** A copy with this temperature (0: greedy). */
@@ -153,5 +182,99 @@ public record SampleOptions(double temperature, long topK, double topP, double m
     public SampleOptions withUniforms(Matrix uniforms) {
         return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
                 seed, step, history, bias, mask, null, null, uniforms);
+    }
+
+    /** See the class comment. */
+    public double temperature() {
+        return temperature;
+    }
+
+    /** See the class comment. */
+    public long topK() {
+        return topK;
+    }
+
+    /** See the class comment. */
+    public double topP() {
+        return topP;
+    }
+
+    /** See the class comment. */
+    public double minP() {
+        return minP;
+    }
+
+    /** See the class comment. */
+    public double repetitionPenalty() {
+        return repetitionPenalty;
+    }
+
+    /** See the class comment. */
+    public double presencePenalty() {
+        return presencePenalty;
+    }
+
+    /** See the class comment. */
+    public double frequencyPenalty() {
+        return frequencyPenalty;
+    }
+
+    /** See the class comment. */
+    public long seed() {
+        return seed;
+    }
+
+    /** See the class comment. */
+    public long step() {
+        return step;
+    }
+
+    /** See the class comment. */
+    public Matrix history() {
+        return history;
+    }
+
+    /** See the class comment. */
+    public Matrix bias() {
+        return bias;
+    }
+
+    /** See the class comment. */
+    public Matrix mask() {
+        return mask;
+    }
+
+    /** See the class comment. */
+    public Matrix seeds() {
+        return seeds;
+    }
+
+    /** See the class comment. */
+    public Matrix steps() {
+        return steps;
+    }
+
+    /** See the class comment. */
+    public Matrix uniforms() {
+        return uniforms;
+    }
+
+    /**
+     * The options for rows {@code [from, to)} of a batch: the per-row inputs (history, bias, mask, seeds, steps,
+     * uniforms) sliced alike, broadcast rows kept. Used to split a batch across threads.
+     */
+    public SampleOptions rows(long from, long to) {
+        return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
+                seed, step, org.panmax.internal.Split.rows(history, from, to),
+                org.panmax.internal.Split.rows(bias, from, to), org.panmax.internal.Split.rows(mask, from, to),
+                org.panmax.internal.Split.slice(seeds, from, to), org.panmax.internal.Split.slice(steps, from, to),
+                org.panmax.internal.Split.slice(uniforms, from, to));
+    }
+
+    @Override
+    public String toString() {
+        return "SampleOptions[temperature=" + temperature + ", topK=" + topK + ", topP=" + topP + ", minP=" + minP
+                + ", repetition=" + repetitionPenalty + ", presence=" + presencePenalty + ", frequency="
+                + frequencyPenalty + ", seed=" + seed + ", step=" + step + "]";
     }
 }

@@ -50,8 +50,8 @@ class InferenceFacadeTest {
         }
         rejects("presencePenalty", () -> d.withPenalties(null, 1, -1, 0));
         rejects("frequencyPenalty", () -> d.withPenalties(null, 1, 0, Double.NaN));
-        rejects("uniforms", () -> new SampleOptions(1, 0, 1, 0, 1, 0, 0, 0, 0, null, null, null,
-                Matrix.of(new long[1]), null, Matrix.of(new double[1])));
+        SampleOptions both = d.withRowDraws(Matrix.of(new long[1]), null).withUniforms(Matrix.of(new double[1]));
+        assertTrue(both.seeds() == null && both.steps() == null, "uniforms replace seeds and steps");
         rejects("k must be >= 1", () -> TopKOptions.of(0));
         rejects("temperature", () -> HeadOptions.DEFAULT.withTemperature(0));
         rejects("at least one output", () -> new HeadOutputs(null, null, null, null));

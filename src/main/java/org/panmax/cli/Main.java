@@ -31,7 +31,7 @@ import picocli.CommandLine.ParentCommand;
         footer = {"", "Logits come as arguments, or --input FILE|- (JSON, rows of text, or .npy).",
                 "Usage errors print one line on stderr and exit with status 2."},
         subcommands = {Main.Info.class, Main.Softmax.class, Main.LogSoftmax.class, Main.LogSumExp.class,
-                Main.Jacobian.class, Main.CrossEntropy.class, Main.DemoCommand.class, Main.BenchCommand.class,
+                Main.Jacobian.class, Main.CrossEntropy.class, Main.Sample.class, Main.TopK.class, Main.DemoCommand.class, Main.BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Status of a usage error or rejected input. */
@@ -476,6 +476,135 @@ public final class Main implements Runnable {
                 System.arraycopy(g.d(), i * g.cols(), t, i * w + 1, g.cols());
             }
             return new Ops.Matrix(g.dtype(), rows, w, null, t);
+        }
+    }
+
+
+    /** JSON of rows x m values: a flat array for a one-row (vector) input, else an array of rows. */
+    static String nested(Input.Rows r, int m, java.util.function.BiFunction<Integer, Integer, String> cell) {
+        StringBuilder b = new StringBuilder();
+        int rows = r.rows().length;
+        if (!r.vector()) {
+            b.append('[');
+        }
+        for (int i = 0; i < rows; i++) {
+            b.append(i > 0 ? ", [" : "[");
+            for (int j = 0; j < m; j++) {
+                b.append(j > 0 ? ", " : "").append(cell.apply(i, j));
+            }
+            b.append(']');
+        }
+        if (!r.vector()) {
+            b.append(']');
+        }
+        return b.toString();
+    }
+
+    static void json(Main m, Io io, List<String> members) throws IOException {
+        if (io.format != Output.Format.json) {
+            throw new UsageException("--format: this command writes JSON only");
+        }
+        String text = "{" + String.join(", ", members) + "}";
+        if (io.output == null) {
+            m.out.println(text);
+            m.out.flush();
+        } else {
+            Files.writeString(io.output, text + "\n");
+        }
+    }
+
+    @Command(name = "sample", mixinStandardHelpOptions = true, description = {
+        "One token per row drawn from softmax(x / T) after top-k, top-p and min-p (each optional), with a",
+        "counter-based generator: the same logits, options, seed and step give the same token on every backend.",
+        "--draws N gives N tokens from steps 0 .. N-1 of the seed (to check a distribution in one process).",
+        "Example: panmax sample --top-p 0.9 --seed 7 --draws 5 1 2 3 4"})
+    static final class Sample implements Callable<Integer> {
+        @ParentCommand
+        Main main;
+
+        @Mixin
+        Io io;
+
+        @Option(names = "--temperature", paramLabel = "T", description = "0 (greedy: the best token) or finite > 0; default 1")
+        String temperature;
+
+        @Option(names = "--top-k", paramLabel = "K", description = "keep the K best tokens (>= 1; default: off)")
+        Long topK;
+
+        @Option(names = "--top-p", paramLabel = "P", description = "keep the smallest set of best tokens with mass >= P, in (0, 1]; default 1 (off)")
+        Double topP;
+
+        @Option(names = "--min-p", paramLabel = "M", description = "keep tokens with p >= M * p_max, M in [0, 1]; default 0 (off)")
+        Double minP;
+
+        @Option(names = "--seed", paramLabel = "S", description = "the generator's key (default 0)")
+        long seed;
+
+        @Option(names = "--draws", paramLabel = "N", description = "tokens per row, from steps 0 .. N-1 (default 1, at most 1000000)")
+        int draws = 1;
+
+        @Override
+        public Integer call() throws IOException {
+            Input.Rows r = io.read(main);
+            double t = temperature == null ? 1 : Input.number(temperature, Dtype.f64, "--temperature");
+            if (!(t == 0 || (t >= (r.dtype() == Dtype.f32 ? Float.MIN_NORMAL : Double.MIN_NORMAL) && t <= r.dtype().maxFinite))) {
+                throw new UsageException("--temperature must be 0 (greedy) or a normal " + r.dtype() + " > 0, was " + temperature);
+            }
+            if (topK != null && topK < 1) {
+                throw new UsageException("--top-k must be >= 1, was " + topK);
+            }
+            if (topP != null && !(topP > 0 && topP <= 1)) {
+                throw new UsageException("--top-p must be in (0, 1], was " + topP);
+            }
+            if (minP != null && !(minP >= 0 && minP <= 1)) {
+                throw new UsageException("--min-p must be in [0, 1], was " + minP);
+            }
+            if (draws < 1 || draws > 1_000_000) {
+                throw new UsageException("--draws must be in [1, 1000000], was " + draws);
+            }
+            String backend = io.backendName(main);
+            Ops.Samples s;
+            try {
+                s = Ops.sample(backend, r.dtype(), r.rows(), t, topK == null ? 0 : topK, topP == null ? 1 : topP,
+                        minP == null ? 0 : minP, seed, draws);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+            List<String> out = head(backend, r.dtype());
+            out.add(Output.member("tokens", nested(r, draws, (i, j) -> Long.toString(s.tokens()[i][j]))));
+            out.add(Output.member("probabilities", nested(r, draws, (i, j) -> Output.num(s.probabilities()[i][j]))));
+            out.add(Output.member("logprobs", nested(r, draws, (i, j) -> Output.num(s.logprobs()[i][j]))));
+            json(main, io, out);
+            return 0;
+        }
+    }
+
+    @Command(name = "topk", mixinStandardHelpOptions = true, description = {
+        "The K best entries of each row, best first (ties to the lowest index), by selection: indices and",
+        "their softmax probabilities.", "Example: panmax topk --k 2 1 3 2"})
+    static final class TopK implements Callable<Integer> {
+        @ParentCommand
+        Main main;
+
+        @Mixin
+        Io io;
+
+        @Option(names = "--k", paramLabel = "K", required = true, description = "how many (>= 1, at most the row's length)")
+        int k;
+
+        @Override
+        public Integer call() throws IOException {
+            Input.Rows r = io.read(main);
+            if (k < 1 || k > r.n()) {
+                throw new UsageException("--k must be in [1, " + r.n() + "] (the row's length), was " + k);
+            }
+            String backend = io.backendName(main);
+            Ops.Samples s = Ops.topK(backend, r.dtype(), r.rows(), k);
+            List<String> out = head(backend, r.dtype());
+            out.add(Output.member("indices", nested(r, k, (i, j) -> Long.toString(s.tokens()[i][j]))));
+            out.add(Output.member("probabilities", nested(r, k, (i, j) -> Output.num(s.probabilities()[i][j]))));
+            json(main, io, out);
+            return 0;
         }
     }
 

@@ -6,7 +6,10 @@ import org.panmax.CrossEntropyOptions;
 import org.panmax.JacobianOptions;
 import org.panmax.Panmax;
 import org.panmax.Reduction;
+import org.panmax.SampleOptions;
+import org.panmax.SampleOutputs;
 import org.panmax.SoftmaxOptions;
+import org.panmax.TopKOptions;
 
 /**
  * The CLI's only door to the library facade ({@link Panmax}): everything else in {@code org.panmax.cli}
@@ -157,6 +160,70 @@ final class Ops {
         }
         Arrays.sort(t);
         return t[t.length / 2];
+    }
+
+
+    /** Tokens and their filtered probability and log-probability: rows x draws each. */
+    record Samples(long[][] tokens, double[][] probabilities, double[][] logprobs) {}
+
+    /**
+     * {@code draws} tokens per row from steps 0 .. draws - 1 of {@code seed}, with the given filters (topK 0, topP 1,
+     * minP 0: off; temperature 0: greedy).
+     */
+    static Samples sample(String backend, Dtype t, double[][] x, double temperature, long topK, double topP,
+                          double minP, long seed, int draws) {
+        Panmax pm = facade(backend);
+        int rows = x.length;
+        int n = x[0].length;
+        SampleOptions base = SampleOptions.DEFAULT.withTemperature(temperature).withTopP(topP).withMinP(minP)
+                .withSeed(seed);
+        if (topK > 0) {
+            base = base.withTopK(topK);
+        }
+        org.panmax.Matrix logits = t == Dtype.f64 ? org.panmax.Matrix.of(flatD(x), rows, n)
+                : org.panmax.Matrix.of(flatF(x), rows, n);
+        long[] tok = new long[rows];
+        double[] sc64 = new double[rows * SampleOutputs.SCORES];
+        float[] sc32 = new float[rows * SampleOutputs.SCORES];
+        org.panmax.Matrix scores = t == Dtype.f64 ? org.panmax.Matrix.of(sc64, rows, SampleOutputs.SCORES)
+                : org.panmax.Matrix.of(sc32, rows, SampleOutputs.SCORES);
+        SampleOutputs out = SampleOutputs.of(org.panmax.Matrix.of(tok, 0, rows, 1, 1)).withScores(scores);
+        Samples r = new Samples(new long[rows][draws], new double[rows][draws], new double[rows][draws]);
+        for (int d = 0; d < draws; d++) {
+            pm.sample(logits, out, base.withStep(d));
+            for (int i = 0; i < rows; i++) {
+                int o = i * SampleOutputs.SCORES;
+                r.tokens()[i][d] = tok[i];
+                r.probabilities()[i][d] = t == Dtype.f64 ? sc64[o + SampleOutputs.PROBABILITY] : sc32[o + SampleOutputs.PROBABILITY];
+                r.logprobs()[i][d] = t == Dtype.f64 ? sc64[o + SampleOutputs.LOGPROB] : sc32[o + SampleOutputs.LOGPROB];
+            }
+        }
+        return r;
+    }
+
+    /** The k best entries of every row, best first: indices and probabilities, rows x k each. */
+    static Samples topK(String backend, Dtype t, double[][] x, int k) {
+        Panmax pm = facade(backend);
+        int rows = x.length;
+        int n = x[0].length;
+        long[] idx = new long[rows * k];
+        double[] v64 = new double[rows * k];
+        float[] v32 = new float[rows * k];
+        if (t == Dtype.f64) {
+            pm.topK(org.panmax.Matrix.of(flatD(x), rows, n), org.panmax.Matrix.of(idx, 0, rows, k, k),
+                    org.panmax.Matrix.of(v64, rows, k), TopKOptions.of(k));
+        } else {
+            pm.topK(org.panmax.Matrix.of(flatF(x), rows, n), org.panmax.Matrix.of(idx, 0, rows, k, k),
+                    org.panmax.Matrix.of(v32, rows, k), TopKOptions.of(k));
+        }
+        Samples r = new Samples(new long[rows][k], new double[rows][k], null);
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < k; j++) {
+                r.tokens()[i][j] = idx[i * k + j];
+                r.probabilities()[i][j] = t == Dtype.f64 ? v64[i * k + j] : v32[i * k + j];
+            }
+        }
+        return r;
     }
 
     /** Labels as a column view (one per row). */

@@ -16,7 +16,7 @@ import org.panmax.Matrix;
  * is re-thrown after all finished, so no piece writes after the call returns.
  * Rows are independent in every split operation, so the results are bit-identical to the single call.
  */
-final class Split {
+public final class Split {
     private Split() {}
 
     /** Elements of work below which a piece is not worth a task (~20-60 us of native work). */
@@ -88,12 +88,12 @@ final class Split {
     }
 
     /** Rows [from, to) of an optional matrix (a broadcast view, stride 0, stays one; null stays null). */
-    static Matrix rows(Matrix m, long from, long to) {
+    public static Matrix rows(Matrix m, long from, long to) {
         return m == null ? null : m.rows(from, to);
     }
 
     /** Elements [from, to) of a vector view (one contiguous row or column), as a view of the same kind. */
-    static Matrix slice(Matrix v, long from, long to) {
+    public static Matrix slice(Matrix v, long from, long to) {
         if (v == null) {
             return null;
         }

@@ -47,10 +47,7 @@ public final class SplitInference implements Inference {
         Split.rows(ex, tasks, logits.rows(), logits.cols(), 1, (a, b) -> {
             SampleOutputs po = new SampleOutputs(Split.slice(out.tokens(), a, b), Split.rows(out.scores(), a, b),
                     Split.rows(out.topIndices(), a, b), Split.rows(out.topLogprobs(), a, b));
-            SampleOptions pp = new SampleOptions(o.temperature(), o.topK(), o.topP(), o.minP(), o.repetitionPenalty(),
-                    o.presencePenalty(), o.frequencyPenalty(), o.seed(), o.step(), Split.rows(o.history(), a, b),
-                    Split.rows(o.bias(), a, b), Split.rows(o.mask(), a, b), Split.slice(o.seeds(), a, b),
-                    Split.slice(o.steps(), a, b), Split.slice(o.uniforms(), a, b));
+            SampleOptions pp = o.rows(a, b);
             inner.sample(logits.rows(a, b), po, pp);
         });
     }
