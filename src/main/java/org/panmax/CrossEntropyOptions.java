@@ -30,22 +30,44 @@ public record CrossEntropyOptions(Reduction reduction, long ignoreIndex, double 
         }
     }
 
-    /** A copy with this reduction. */
+    /**
+     * A copy with this reduction.
+     *
+     * @param reduction NONE, SUM or MEAN, not {@code null}
+     * @return a new options object; this one is unchanged
+     * @throws NullPointerException if {@code reduction} is {@code null}
+     */
     public CrossEntropyOptions withReduction(Reduction reduction) {
         return new CrossEntropyOptions(reduction, ignoreIndex, labelSmoothing, weight);
     }
 
-    /** A copy with this ignore index. */
+    /**
+     * A copy with this ignore index.
+     *
+     * @param ignoreIndex the label that marks a row as ignored (labels only)
+     * @return a new options object; this one is unchanged
+     */
     public CrossEntropyOptions withIgnoreIndex(long ignoreIndex) {
         return new CrossEntropyOptions(reduction, ignoreIndex, labelSmoothing, weight);
     }
 
-    /** A copy with this label smoothing. */
+    /**
+     * A copy with this label smoothing.
+     *
+     * @param labelSmoothing s in [0, 1]
+     * @return a new options object; this one is unchanged
+     * @throws IllegalArgumentException if {@code labelSmoothing} is not in [0, 1]
+     */
     public CrossEntropyOptions withLabelSmoothing(double labelSmoothing) {
         return new CrossEntropyOptions(reduction, ignoreIndex, labelSmoothing, weight);
     }
 
-    /** A copy with these class weights ({@code null}: none). */
+    /**
+     * A copy with these class weights ({@code null}: none).
+     *
+     * @param weight a vector of {@code cols} class weights of the logits' type, each finite and {@code >= 0}; {@code null}: none
+     * @return a new options object; this one is unchanged
+     */
     public CrossEntropyOptions withWeight(Matrix weight) {
         return new CrossEntropyOptions(reduction, ignoreIndex, labelSmoothing, weight);
     }

@@ -19,17 +19,29 @@ public enum DType {
         this.layout = layout;
     }
 
-    /** Size of one element in bytes. */
+    /**
+     * Size of one element in bytes.
+     *
+     * @return 4, 8, 8 or 1
+     */
     public int bytes() {
         return (int) layout.byteSize();
     }
 
-    /** The value layout of one element. */
+    /**
+     * The value layout of one element.
+     *
+     * @return the {@link ValueLayout} of this type, used to read and write a {@link Matrix}'s memory
+     */
     public ValueLayout layout() {
         return layout;
     }
 
-    /** True for {@link #F32} and {@link #F64}. */
+    /**
+     * True for {@link #F32} and {@link #F64}.
+     *
+     * @return whether this is a floating-point type
+     */
     public boolean isFloating() {
         return this == F32 || this == F64;
     }

@@ -21,22 +21,43 @@ public record HeadOptions(double temperature, Matrix bias, boolean transposed, b
         }
     }
 
-    /** A copy with this temperature. */
+    /**
+     * A copy with this temperature.
+     *
+     * @param temperature finite and {@code > 0}
+     * @return a new options object; this one is unchanged
+     * @throws IllegalArgumentException if {@code temperature} is not finite and {@code > 0}
+     */
     public HeadOptions withTemperature(double temperature) {
         return new HeadOptions(temperature, bias, transposed, log);
     }
 
-    /** A copy with this class bias ({@code null}: none). */
+    /**
+     * A copy with this class bias ({@code null}: none).
+     *
+     * @param bias a vector of K class biases of x's type, or {@code null}
+     * @return a new options object; this one is unchanged
+     */
     public HeadOptions withBias(Matrix bias) {
         return new HeadOptions(temperature, bias, transposed, log);
     }
 
-    /** A copy for a w of {@code d x K} ({@code true}) or {@code K x d}. */
+    /**
+     * A copy for a w of {@code d x K} ({@code true}) or {@code K x d}.
+     *
+     * @param transposed {@code true} for a w of {@code d x K}
+     * @return a new options object; this one is unchanged
+     */
     public HeadOptions withTransposed(boolean transposed) {
         return new HeadOptions(temperature, bias, transposed, log);
     }
 
-    /** A copy writing log-probabilities ({@code true}) or probabilities. */
+    /**
+     * A copy writing log-probabilities ({@code true}) or probabilities.
+     *
+     * @param log {@code true} for log-probabilities
+     * @return a new options object; this one is unchanged
+     */
     public HeadOptions withLog(boolean log) {
         return new HeadOptions(temperature, bias, transposed, log);
     }

@@ -21,27 +21,57 @@ public record HeadOutputs(Matrix logits, Matrix probabilities, Matrix topIndices
         }
     }
 
-    /** The full {@code B x K} probabilities only. */
+    /**
+     * The full {@code B x K} probabilities only.
+     *
+     * @param probabilities {@code B x K} output of x's type, not {@code null}
+     * @return outputs writing only the probabilities
+     * @throws IllegalArgumentException if {@code probabilities} is {@code null}
+     */
     public static HeadOutputs probabilities(Matrix probabilities) {
         return new HeadOutputs(null, probabilities, null, null);
     }
 
-    /** The top-k only: indices and (optionally, {@code null}) their probabilities. */
+    /**
+     * The top-k only: indices and (optionally, {@code null}) their probabilities.
+     *
+     * @param topIndices I64 {@code B x k} output, not {@code null}
+     * @param topValues {@code B x k} output of x's type, or {@code null}
+     * @return outputs writing only the top-k
+     * @throws IllegalArgumentException if {@code topValues} is given and {@code topIndices} is {@code null}, or both are {@code null}
+     */
     public static HeadOutputs top(Matrix topIndices, Matrix topValues) {
         return new HeadOutputs(null, null, topIndices, topValues);
     }
 
-    /** A copy that also writes the logits. */
+    /**
+     * A copy that also writes the logits.
+     *
+     * @param logits {@code B x K} output of x's type, or {@code null}
+     * @return a new outputs object; this one is unchanged
+     */
     public HeadOutputs withLogits(Matrix logits) {
         return new HeadOutputs(logits, probabilities, topIndices, topValues);
     }
 
-    /** A copy that also writes the probabilities. */
+    /**
+     * A copy that also writes the probabilities.
+     *
+     * @param probabilities {@code B x K} output of x's type, or {@code null}
+     * @return a new outputs object; this one is unchanged
+     */
     public HeadOutputs withProbabilities(Matrix probabilities) {
         return new HeadOutputs(logits, probabilities, topIndices, topValues);
     }
 
-    /** A copy that also writes the top-k. */
+    /**
+     * A copy that also writes the top-k.
+     *
+     * @param topIndices I64 {@code B x k} output, or {@code null}
+     * @param topValues {@code B x k} output of x's type, or {@code null}; only with topIndices
+     * @return a new outputs object; this one is unchanged
+     * @throws IllegalArgumentException if {@code topValues} is given without {@code topIndices}, or nothing is left to write
+     */
     public HeadOutputs withTop(Matrix topIndices, Matrix topValues) {
         return new HeadOutputs(logits, probabilities, topIndices, topValues);
     }

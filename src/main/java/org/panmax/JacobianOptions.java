@@ -11,12 +11,22 @@ public record JacobianOptions(boolean log, boolean fromLogits) {
     /** Softmax's Jacobian from probability rows. */
     public static final JacobianOptions DEFAULT = new JacobianOptions(false, false);
 
-    /** A copy for log-softmax ({@code true}) or softmax. */
+    /**
+     * A copy for log-softmax ({@code true}) or softmax.
+     *
+     * @param log {@code true} for log-softmax's Jacobian
+     * @return a new options object; this one is unchanged
+     */
     public JacobianOptions withLog(boolean log) {
         return new JacobianOptions(log, fromLogits);
     }
 
-    /** A copy whose input rows are logits ({@code true}) or probabilities. */
+    /**
+     * A copy whose input rows are logits ({@code true}) or probabilities.
+     *
+     * @param fromLogits {@code true} when the input rows are logits
+     * @return a new options object; this one is unchanged
+     */
     public JacobianOptions withFromLogits(boolean fromLogits) {
         return new JacobianOptions(log, fromLogits);
     }

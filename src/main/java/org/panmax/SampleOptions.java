@@ -22,23 +22,24 @@ package org.panmax;
  * <p>Start from {@link #DEFAULT} (temperature 1, no filter) or {@link #GREEDY} and change what you need; keep the
  * result and reuse it (a decode loop changes only {@link #withStep(long)}, or passes per-row {@code steps}).
  *
- * @param temperature       0 (greedy) or finite and {@code > 0} (at the call: a normal number of the logits' type)
- * @param topK              0 (off) or {@code >= 1}; {@code >= cols} keeps every token
- * @param topP              in (0, 1]; 1 is off
- * @param minP              in [0, 1]; 0 is off
- * @param repetitionPenalty finite and {@code > 0}; 1 is off
- * @param presencePenalty   finite and {@code >= 0}; 0 is off
- * @param frequencyPenalty  finite and {@code >= 0}; 0 is off
- * @param seed              Philox key of every row without its own seed
- * @param step              Philox counter of every row without its own step
- * @param history           optional I64 previous token ids, {@code rows x H} or one broadcast row; -1 entries are
- *                          padding, every other id must be in {@code [0, cols)}
- * @param bias              optional additive bias of the logits' type, the logits' shape or one broadcast row
- * @param mask              optional U8 keep-mask (0 bans), the logits' shape or one broadcast row; a row that bans
- *                          every token is an error
- * @param seeds             optional I64 vector, one seed per row
- * @param steps             optional I64 vector, one step per row
- * @param uniforms          optional F64 vector of draws in [0, 1), one per row, in place of seeds and steps
+ * <p>The settings, each read by the accessor of the same name:
+ * <ul>
+ *   <li>{@code temperature}: 0 (greedy) or finite and {@code > 0} (at the call: a normal number of the logits' type);</li>
+ *   <li>{@code topK}: 0 (off) or {@code >= 1}; {@code >= cols} keeps every token;</li>
+ *   <li>{@code topP}: in (0, 1]; 1 is off;</li>
+ *   <li>{@code minP}: in [0, 1]; 0 is off;</li>
+ *   <li>{@code repetitionPenalty}: finite and {@code > 0}; 1 is off;</li>
+ *   <li>{@code presencePenalty}: finite and {@code >= 0}; 0 is off;</li>
+ *   <li>{@code frequencyPenalty}: finite and {@code >= 0}; 0 is off;</li>
+ *   <li>{@code seed}: Philox key of every row without its own seed;</li>
+ *   <li>{@code step}: Philox counter of every row without its own step;</li>
+ *   <li>{@code history}: optional I64 previous token ids, {@code rows x H} or one broadcast row; -1 entries are padding, every other id must be in {@code [0, cols)};</li>
+ *   <li>{@code bias}: optional additive bias of the logits' type, the logits' shape or one broadcast row;</li>
+ *   <li>{@code mask}: optional U8 keep-mask (0 bans), the logits' shape or one broadcast row; a row that bans every token is an error;</li>
+ *   <li>{@code seeds}: optional I64 vector, one seed per row;</li>
+ *   <li>{@code steps}: optional I64 vector, one step per row;</li>
+ *   <li>{@code uniforms}: optional F64 vector of draws in [0, 1), one per row, in place of seeds and steps;</li>
+ * </ul>
  */
 public final class SampleOptions {
     private final double temperature;
@@ -109,13 +110,25 @@ public final class SampleOptions {
         this.uniforms = uniforms;
     }
 
-    /** A copy with this temperature (0: greedy). */
+    /**
+     * A copy with this temperature (0: greedy).
+     *
+     * @param temperature 0 (greedy) or finite and {@code > 0}
+     * @return a new options object; this one is unchanged
+     * @throws IllegalArgumentException if {@code temperature} is negative, NaN or infinite
+     */
     public SampleOptions withTemperature(double temperature) {
         return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
                 seed, step, history, bias, mask, seeds, steps, uniforms);
     }
 
-    /** A copy keeping the k best tokens, {@code k >= 1}. */
+    /**
+     * A copy keeping the k best tokens, {@code k >= 1}.
+     *
+     * @param k the number of best tokens kept, {@code >= 1}; {@code >= cols} keeps every token
+     * @return a new options object; this one is unchanged
+     * @throws IllegalArgumentException if {@code k < 1}
+     */
     public SampleOptions withTopK(long k) {
         if (k < 1) {
             throw new IllegalArgumentException("topK must be >= 1, was " + k + " (withoutTopK() turns it off)");
@@ -124,144 +137,263 @@ public final class SampleOptions {
                 seed, step, history, bias, mask, seeds, steps, uniforms);
     }
 
-    /** A copy without top-k. */
+    /**
+     * A copy without top-k.
+     *
+     * @return a new options object with {@code topK} 0; this one is unchanged
+     */
     public SampleOptions withoutTopK() {
         return new SampleOptions(temperature, 0, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
                 seed, step, history, bias, mask, seeds, steps, uniforms);
     }
 
-    /** A copy with top-p (nucleus) p in (0, 1]; 1 turns it off. */
+    /**
+     * A copy with top-p (nucleus) p in (0, 1]; 1 turns it off.
+     *
+     * @param p the probability mass kept, in (0, 1]
+     * @return a new options object; this one is unchanged
+     * @throws IllegalArgumentException if {@code p} is not in (0, 1]
+     */
     public SampleOptions withTopP(double p) {
         return new SampleOptions(temperature, topK, p, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
                 seed, step, history, bias, mask, seeds, steps, uniforms);
     }
 
-    /** A copy with min-p in [0, 1]; 0 turns it off. */
+    /**
+     * A copy with min-p in [0, 1]; 0 turns it off.
+     *
+     * @param minP the minimum probability relative to the best token, in [0, 1]
+     * @return a new options object; this one is unchanged
+     * @throws IllegalArgumentException if {@code minP} is not in [0, 1]
+     */
     public SampleOptions withMinP(double minP) {
         return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
                 seed, step, history, bias, mask, seeds, steps, uniforms);
     }
 
-    /** A copy with these penalties over {@code history} (repetition 1, presence 0, frequency 0: none). */
+    /**
+     * A copy with these penalties over {@code history} (repetition 1, presence 0, frequency 0: none).
+     *
+     * @param history I64 previous token ids, {@code rows x H} or one broadcast row, -1 for padding; {@code null}: none
+     * @param repetition repetition penalty, finite and {@code > 0}; 1 is off
+     * @param presence presence penalty, finite and {@code >= 0}; 0 is off
+     * @param frequency frequency penalty, finite and {@code >= 0}; 0 is off
+     * @return a new options object; this one is unchanged
+     * @throws IllegalArgumentException if a penalty is out of its range
+     */
     public SampleOptions withPenalties(Matrix history, double repetition, double presence, double frequency) {
         return new SampleOptions(temperature, topK, topP, minP, repetition, presence, frequency, seed, step, history,
                 bias, mask, seeds, steps, uniforms);
     }
 
-    /** A copy with this additive bias ({@code null}: none). */
+    /**
+     * A copy with this additive bias ({@code null}: none).
+     *
+     * @param bias additive bias of the logits' type, the logits' shape or one broadcast row; {@code null}: none
+     * @return a new options object; this one is unchanged
+     */
     public SampleOptions withBias(Matrix bias) {
         return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
                 seed, step, history, bias, mask, seeds, steps, uniforms);
     }
 
-    /** A copy with this keep-mask ({@code null}: none). */
+    /**
+     * A copy with this keep-mask ({@code null}: none).
+     *
+     * @param mask U8 keep-mask (0 bans), the logits' shape or one broadcast row; {@code null}: none
+     * @return a new options object; this one is unchanged
+     */
     public SampleOptions withMask(Matrix mask) {
         return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
                 seed, step, history, bias, mask, seeds, steps, uniforms);
     }
 
-    /** A copy drawing every row from this seed. */
+    /**
+     * A copy drawing every row from this seed.
+     *
+     * @param seed the Philox key of every row without its own seed
+     * @return a new options object; this one is unchanged
+     */
     public SampleOptions withSeed(long seed) {
         return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
                 seed, step, history, bias, mask, seeds, steps, uniforms);
     }
 
-    /** A copy at this step of the seed. */
+    /**
+     * A copy at this step of the seed.
+     *
+     * @param step the Philox counter of every row without its own step
+     * @return a new options object; this one is unchanged
+     */
     public SampleOptions withStep(long step) {
         return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
                 seed, step, history, bias, mask, seeds, steps, uniforms);
     }
 
-    /** A copy with per-row seeds and steps (I64 vectors; either may be {@code null}: then seed() or step()). */
+    /**
+     * A copy with per-row seeds and steps (I64 vectors; either may be {@code null}: then seed() or step()).
+     *
+     * @param seeds I64 vector, one seed per row, or {@code null}
+     * @param steps I64 vector, one step per row, or {@code null}
+     * @return a new options object; this one is unchanged
+     */
     public SampleOptions withRowDraws(Matrix seeds, Matrix steps) {
         return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
                 seed, step, history, bias, mask, seeds, steps, null);
     }
 
-    /** A copy drawing row r at {@code uniforms[r]} in [0, 1) (an F64 vector) instead of from a seed. */
+    /**
+     * A copy drawing row r at {@code uniforms[r]} in [0, 1) (an F64 vector) instead of from a seed.
+     *
+     * @param uniforms F64 vector of draws in [0, 1), one per row, or {@code null}: draw from seeds
+     * @return a new options object; this one is unchanged
+     */
     public SampleOptions withUniforms(Matrix uniforms) {
         return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
                 seed, step, history, bias, mask, null, null, uniforms);
     }
 
-    /** See the class comment. */
+    /**
+     * The {@code temperature} setting.
+     *
+     * @return 0 (greedy) or finite and {@code > 0} (at the call: a normal number of the logits' type)
+     */
     public double temperature() {
         return temperature;
     }
 
-    /** See the class comment. */
+    /**
+     * The {@code topK} setting.
+     *
+     * @return 0 (off) or {@code >= 1}; {@code >= cols} keeps every token
+     */
     public long topK() {
         return topK;
     }
 
-    /** See the class comment. */
+    /**
+     * The {@code topP} setting.
+     *
+     * @return in (0, 1]; 1 is off
+     */
     public double topP() {
         return topP;
     }
 
-    /** See the class comment. */
+    /**
+     * The {@code minP} setting.
+     *
+     * @return in [0, 1]; 0 is off
+     */
     public double minP() {
         return minP;
     }
 
-    /** See the class comment. */
+    /**
+     * The {@code repetitionPenalty} setting.
+     *
+     * @return finite and {@code > 0}; 1 is off
+     */
     public double repetitionPenalty() {
         return repetitionPenalty;
     }
 
-    /** See the class comment. */
+    /**
+     * The {@code presencePenalty} setting.
+     *
+     * @return finite and {@code >= 0}; 0 is off
+     */
     public double presencePenalty() {
         return presencePenalty;
     }
 
-    /** See the class comment. */
+    /**
+     * The {@code frequencyPenalty} setting.
+     *
+     * @return finite and {@code >= 0}; 0 is off
+     */
     public double frequencyPenalty() {
         return frequencyPenalty;
     }
 
-    /** See the class comment. */
+    /**
+     * The {@code seed} setting.
+     *
+     * @return Philox key of every row without its own seed
+     */
     public long seed() {
         return seed;
     }
 
-    /** See the class comment. */
+    /**
+     * The {@code step} setting.
+     *
+     * @return Philox counter of every row without its own step
+     */
     public long step() {
         return step;
     }
 
-    /** See the class comment. */
+    /**
+     * The {@code history} setting.
+     *
+     * @return I64 previous token ids, {@code rows x H} or one broadcast row; -1 entries are padding, every other id must be in {@code [0, cols)}; {@code null} if unset
+     */
     public Matrix history() {
         return history;
     }
 
-    /** See the class comment. */
+    /**
+     * The {@code bias} setting.
+     *
+     * @return additive bias of the logits' type, the logits' shape or one broadcast row; {@code null} if unset
+     */
     public Matrix bias() {
         return bias;
     }
 
-    /** See the class comment. */
+    /**
+     * The {@code mask} setting.
+     *
+     * @return U8 keep-mask (0 bans), the logits' shape or one broadcast row; a row that bans every token is an error; {@code null} if unset
+     */
     public Matrix mask() {
         return mask;
     }
 
-    /** See the class comment. */
+    /**
+     * The {@code seeds} setting.
+     *
+     * @return I64 vector, one seed per row; {@code null} if unset
+     */
     public Matrix seeds() {
         return seeds;
     }
 
-    /** See the class comment. */
+    /**
+     * The {@code steps} setting.
+     *
+     * @return I64 vector, one step per row; {@code null} if unset
+     */
     public Matrix steps() {
         return steps;
     }
 
-    /** See the class comment. */
+    /**
+     * The {@code uniforms} setting.
+     *
+     * @return F64 vector of draws in [0, 1), one per row, in place of seeds and steps; {@code null} if unset
+     */
     public Matrix uniforms() {
         return uniforms;
     }
 
     /**
-     * The options for rows {@code [from, to)} of a batch: the per-row inputs (history, bias, mask, seeds, steps,
-     * uniforms) sliced alike, broadcast rows kept. Used to split a batch across threads.
+     * The options for rows {@code [from, to)} of a batch: the per-row inputs (history, bias, mask, seeds, steps, uniforms) sliced alike, broadcast rows kept. Used to split a batch across threads.
+     *
+     * @param from first row, inclusive, {@code >= 0}
+     * @param to last row, exclusive, {@code from <= to <= rows}
+     * @return a new options object for that row range; the scalar settings are shared
      */
     public SampleOptions rows(long from, long to) {
         return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,

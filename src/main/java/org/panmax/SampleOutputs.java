@@ -34,17 +34,35 @@ public record SampleOutputs(Matrix tokens, Matrix scores, Matrix topIndices, Mat
         }
     }
 
-    /** Tokens only. */
+    /**
+     * Tokens only.
+     *
+     * @param tokens I64 vector with one entry per row, not {@code null}
+     * @return outputs writing only the tokens
+     * @throws NullPointerException if {@code tokens} is {@code null}
+     */
     public static SampleOutputs of(Matrix tokens) {
         return new SampleOutputs(tokens, null, null, null);
     }
 
-    /** A copy that also writes the {@code rows x 4} scores. */
+    /**
+     * A copy that also writes the {@code rows x 4} scores.
+     *
+     * @param scores {@code rows x 4} of the logits' type, or {@code null}
+     * @return a new outputs object; this one is unchanged
+     */
     public SampleOutputs withScores(Matrix scores) {
         return new SampleOutputs(tokens, scores, topIndices, topLogprobs);
     }
 
-    /** A copy that also writes the n best tokens and (optionally) their raw log-probabilities. */
+    /**
+     * A copy that also writes the n best tokens and (optionally) their raw log-probabilities.
+     *
+     * @param topIndices I64 {@code rows x n}, or {@code null}
+     * @param topLogprobs {@code rows x n} of the logits' type, or {@code null}; only with topIndices
+     * @return a new outputs object; this one is unchanged
+     * @throws IllegalArgumentException if {@code topLogprobs} is given without {@code topIndices}
+     */
     public SampleOutputs withTop(Matrix topIndices, Matrix topLogprobs) {
         return new SampleOutputs(tokens, scores, topIndices, topLogprobs);
     }

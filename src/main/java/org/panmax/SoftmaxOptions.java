@@ -33,32 +33,62 @@ public record SoftmaxOptions(double temperature, Matrix mask, Matrix bias, boole
         }
     }
 
-    /** A copy with this temperature. */
+    /**
+     * A copy with this temperature.
+     *
+     * @param temperature finite and {@code > 0}; 1 means none
+     * @return a new options object; this one is unchanged
+     * @throws IllegalArgumentException if {@code temperature} is not finite and {@code > 0}
+     */
     public SoftmaxOptions withTemperature(double temperature) {
         return new SoftmaxOptions(temperature, mask, bias, log, exact);
     }
 
-    /** A copy with this keep-mask ({@code null}: none). */
+    /**
+     * A copy with this keep-mask ({@code null}: none).
+     *
+     * @param mask U8 keep-mask, the logits' shape or one broadcast row, or {@code null}
+     * @return a new options object; this one is unchanged
+     */
     public SoftmaxOptions withMask(Matrix mask) {
         return new SoftmaxOptions(temperature, mask, bias, log, exact);
     }
 
-    /** A copy with this additive bias ({@code null}: none). */
+    /**
+     * A copy with this additive bias ({@code null}: none).
+     *
+     * @param bias additive bias of the logits' type and shape (or one broadcast row), or {@code null}
+     * @return a new options object; this one is unchanged
+     */
     public SoftmaxOptions withBias(Matrix bias) {
         return new SoftmaxOptions(temperature, mask, bias, log, exact);
     }
 
-    /** A copy that computes log-softmax ({@code true}) or softmax. */
+    /**
+     * A copy that computes log-softmax ({@code true}) or softmax.
+     *
+     * @param log {@code true} for log-softmax
+     * @return a new options object; this one is unchanged
+     */
     public SoftmaxOptions withLog(boolean log) {
         return new SoftmaxOptions(temperature, mask, bias, log, exact);
     }
 
-    /** A copy with the exact (one rounding) path on or off. */
+    /**
+     * A copy with the exact (one rounding) path on or off.
+     *
+     * @param exact {@code true} for the exact path (within 1 ulp, slower)
+     * @return a new options object; this one is unchanged
+     */
     public SoftmaxOptions withExact(boolean exact) {
         return new SoftmaxOptions(temperature, mask, bias, log, exact);
     }
 
-    /** True when only {@code log} may differ from {@link #DEFAULT}: the plain kernels serve the call. */
+    /**
+     * True when only {@code log} may differ from {@link #DEFAULT}: the plain kernels serve the call.
+     *
+     * @return whether temperature is 1 and there is no mask, bias or exact path
+     */
     public boolean isPlain() {
         return temperature == 1 && mask == null && bias == null && !exact;
     }

@@ -27,12 +27,24 @@ public record TopKOptions(long k, Values values) {
         java.util.Objects.requireNonNull(values, "values");
     }
 
-    /** The k best entries and their probabilities. */
+    /**
+     * The k best entries and their probabilities.
+     *
+     * @param k entries per row, {@code >= 1}
+     * @return options for the k best entries, writing {@link Values#PROBABILITIES} values
+     * @throws IllegalArgumentException if {@code k < 1}
+     */
     public static TopKOptions of(long k) {
         return new TopKOptions(k, Values.PROBABILITIES);
     }
 
-    /** A copy that writes these values. */
+    /**
+     * A copy that writes these values.
+     *
+     * @param values what the values output holds, not {@code null}
+     * @return a new options object; this one is unchanged
+     * @throws NullPointerException if {@code values} is {@code null}
+     */
     public TopKOptions withValues(Values values) {
         return new TopKOptions(k, values);
     }
