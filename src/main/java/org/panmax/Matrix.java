@@ -67,57 +67,148 @@ public final class Matrix {
 
     // ---- arrays ----------------------------------------------------------------------------------------
 
-    /** One row: all of {@code a}. */
+    /**
+     * One row: all of {@code a}.
+     *
+     * @param a the backing array, not copied
+     * @return a view over {@code a}; no copy
+     */
     public static Matrix of(float[] a) {
         return of(a, 0, 1, Objects.requireNonNull(a, "array").length, 0);
     }
 
-    /** {@code rows x cols}, contiguous, from element 0 of {@code a}. */
+    /**
+     * {@code rows x cols}, contiguous, from element 0 of {@code a}.
+     *
+     * @param a the backing array, not copied
+     * @param rows number of rows, {@code >= 0}
+     * @param cols number of columns, {@code >= 1}
+     * @return a view over {@code a}; no copy
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}
+     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code a}
+     */
     public static Matrix of(float[] a, long rows, long cols) {
         return of(a, 0, rows, cols, cols);
     }
 
-    /** {@code rows x cols} with row stride {@code stride} from element {@code offset} of {@code a}. */
+    /**
+     * {@code rows x cols} with row stride {@code stride} from element {@code offset} of {@code a}.
+     *
+     * @param a the backing array, not copied
+     * @param offset element index of element (0, 0), {@code >= 0}
+     * @param rows number of rows, {@code >= 0}
+     * @param cols number of columns, {@code >= 1}
+     * @param stride elements from one row to the next, {@code >= cols}, or 0 to repeat one row
+     * @return a view over {@code a}; no copy
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}
+     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code a}
+     */
     public static Matrix of(float[] a, long offset, long rows, long cols, long stride) {
         return ofArray(DType.F32, a, Objects.requireNonNull(a, "array").length, offset, rows, cols, stride);
     }
 
-    /** One row: all of {@code a}. */
+    /**
+     * One row: all of {@code a}.
+     *
+     * @param a the backing array, not copied
+     * @return a view over {@code a}; no copy
+     */
     public static Matrix of(double[] a) {
         return of(a, 0, 1, Objects.requireNonNull(a, "array").length, 0);
     }
 
-    /** {@code rows x cols}, contiguous, from element 0 of {@code a}. */
+    /**
+     * {@code rows x cols}, contiguous, from element 0 of {@code a}.
+     *
+     * @param a the backing array, not copied
+     * @param rows number of rows, {@code >= 0}
+     * @param cols number of columns, {@code >= 1}
+     * @return a view over {@code a}; no copy
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}
+     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code a}
+     */
     public static Matrix of(double[] a, long rows, long cols) {
         return of(a, 0, rows, cols, cols);
     }
 
-    /** {@code rows x cols} with row stride {@code stride} from element {@code offset} of {@code a}. */
+    /**
+     * {@code rows x cols} with row stride {@code stride} from element {@code offset} of {@code a}.
+     *
+     * @param a the backing array, not copied
+     * @param offset element index of element (0, 0), {@code >= 0}
+     * @param rows number of rows, {@code >= 0}
+     * @param cols number of columns, {@code >= 1}
+     * @param stride elements from one row to the next, {@code >= cols}, or 0 to repeat one row
+     * @return a view over {@code a}; no copy
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}
+     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code a}
+     */
     public static Matrix of(double[] a, long offset, long rows, long cols, long stride) {
         return ofArray(DType.F64, a, Objects.requireNonNull(a, "array").length, offset, rows, cols, stride);
     }
 
-    /** Labels: one row, all of {@code a} ({@link DType#I64}). */
+    /**
+     * Labels: one row, all of {@code a} ({@link DType#I64}).
+     *
+     * @param a the backing array, not copied
+     * @return a view over {@code a}; no copy
+     */
     public static Matrix of(long[] a) {
         return of(a, 0, 1, Objects.requireNonNull(a, "array").length, 0);
     }
 
-    /** {@code rows x cols} {@link DType#I64} with row stride {@code stride} from element {@code offset}. */
+    /**
+     * {@code rows x cols} {@link DType#I64} with row stride {@code stride} from element {@code offset}.
+     *
+     * @param a the backing array, not copied
+     * @param offset element index of element (0, 0), {@code >= 0}
+     * @param rows number of rows, {@code >= 0}
+     * @param cols number of columns, {@code >= 1}
+     * @param stride elements from one row to the next, {@code >= cols}, or 0 to repeat one row
+     * @return a view over {@code a}; no copy
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}
+     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code a}
+     */
     public static Matrix of(long[] a, long offset, long rows, long cols, long stride) {
         return ofArray(DType.I64, a, Objects.requireNonNull(a, "array").length, offset, rows, cols, stride);
     }
 
-    /** A keep-mask (nonzero = keep): one row, all of {@code a} ({@link DType#U8}). */
+    /**
+     * A keep-mask (nonzero = keep): one row, all of {@code a} ({@link DType#U8}).
+     *
+     * @param a the backing array, not copied
+     * @return a view over {@code a}; no copy
+     */
     public static Matrix of(byte[] a) {
         return of(a, 0, 1, Objects.requireNonNull(a, "array").length, 0);
     }
 
-    /** {@code rows x cols}, contiguous, from element 0 of {@code a} ({@link DType#U8}). */
+    /**
+     * {@code rows x cols}, contiguous, from element 0 of {@code a} ({@link DType#U8}).
+     *
+     * @param a the backing array, not copied
+     * @param rows number of rows, {@code >= 0}
+     * @param cols number of columns, {@code >= 1}
+     * @return a view over {@code a}; no copy
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}
+     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code a}
+     */
     public static Matrix of(byte[] a, long rows, long cols) {
         return of(a, 0, rows, cols, cols);
     }
 
-    /** {@code rows x cols} {@link DType#U8} with row stride {@code stride} from element {@code offset}. */
+    /**
+     * {@code rows x cols} {@link DType#U8} with row stride {@code stride} from element {@code offset}.
+     *
+     * @param a the backing array, not copied
+     * @param offset element index of element (0, 0), {@code >= 0}
+     * @param rows number of rows, {@code >= 0}
+     * @param cols number of columns, {@code >= 1}
+     * @param stride elements from one row to the next, {@code >= cols}, or 0 to repeat one row
+     * @return a view over {@code a}; no copy
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}
+     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code a}
+     */
     public static Matrix of(byte[] a, long offset, long rows, long cols, long stride) {
         return ofArray(DType.U8, a, Objects.requireNonNull(a, "array").length, offset, rows, cols, stride);
     }
@@ -142,21 +233,50 @@ public final class Matrix {
 
     // ---- segments ----------------------------------------------------------------------------------------
 
-    /** One row: the whole segment, {@code byteSize / t.bytes()} elements. */
+    /**
+     * One row: the whole segment, {@code byteSize / t.bytes()} elements.
+     *
+     * @param t the element type
+     * @param s the memory, native or heap
+     * @return a view over {@code s}; no copy
+     * @throws IllegalStateException if the segment's arena is closed
+     * @throws IllegalArgumentException if the segment is misaligned for {@code t}
+     */
     public static Matrix of(DType t, MemorySegment s) {
         Objects.requireNonNull(t, "dtype");
         Objects.requireNonNull(s, "segment");
         return of(t, s, 0, 1, s.byteSize() / t.bytes(), 0);
     }
 
-    /** {@code rows x cols} of type {@code t}, contiguous, from the segment's first byte. */
+    /**
+     * {@code rows x cols} of type {@code t}, contiguous, from the segment's first byte.
+     *
+     * @param t the element type
+     * @param s the memory, native or heap
+     * @param rows number of rows, {@code >= 0}
+     * @param cols number of columns, {@code >= 1}
+     * @return a view over {@code s}; no copy
+     * @throws IllegalStateException if the segment's arena is closed
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}, or the segment is misaligned for {@code t}
+     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code s}
+     */
     public static Matrix of(DType t, MemorySegment s, long rows, long cols) {
         return of(t, s, 0, rows, cols, cols);
     }
 
     /**
-     * {@code rows x cols} of type {@code t} with row stride {@code stride} (elements) from element {@code offset}
-     * (elements, not bytes) of the segment.
+     * {@code rows x cols} of type {@code t} with row stride {@code stride} (elements) from element {@code offset} (elements, not bytes) of the segment.
+     *
+     * @param t the element type
+     * @param s the memory, native or heap
+     * @param offset element index of element (0, 0), {@code >= 0}
+     * @param rows number of rows, {@code >= 0}
+     * @param cols number of columns, {@code >= 1}
+     * @param stride elements from one row to the next, {@code >= cols}, or 0 to repeat one row
+     * @return a view over {@code s}; no copy
+     * @throws IllegalStateException if the segment's arena is closed
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}, or the segment is misaligned for {@code t}
+     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code s}
      */
     public static Matrix of(DType t, MemorySegment s, long offset, long rows, long cols, long stride) {
         Objects.requireNonNull(t, "dtype");
@@ -220,7 +340,14 @@ public final class Matrix {
 
     // ---- slicing ---------------------------------------------------------------------------------------------
 
-    /** Rows {@code [from, to)} of this view. */
+    /**
+     * Rows {@code [from, to)} of this view.
+     *
+     * @param from first row, inclusive
+     * @param to last row, exclusive
+     * @return a view sharing this buffer
+     * @throws IndexOutOfBoundsException unless {@code 0 <= from <= to <= rows()}
+     */
     public Matrix rows(long from, long to) {
         if (from < 0 || to > rows || from > to) {
             throw new IndexOutOfBoundsException("rows [" + from + ", " + to + ") of a view of " + rows + " rows");
@@ -232,12 +359,24 @@ public final class Matrix {
                 start + skip * e);
     }
 
-    /** Row {@code r} as a {@code 1 x cols} view. */
+    /**
+     * Row {@code r} as a {@code 1 x cols} view.
+     *
+     * @param r the row, in {@code [0, rows())}
+     * @return a {@code 1 x cols} view sharing this buffer
+     * @throws IndexOutOfBoundsException if {@code r} is out of range
+     */
     public Matrix row(long r) {
         return rows(r, r + 1);
     }
 
-    /** This one-row view repeated as {@code rows} rows (stride 0), for masks and biases shared by every row. */
+    /**
+     * This one-row view repeated as {@code rows} rows (stride 0), for masks and biases shared by every row.
+     *
+     * @param rows number of rows, {@code >= 0}
+     * @return a {@code rows x cols} view with stride 0
+     * @throws IllegalArgumentException if this view does not have exactly one row, or {@code rows < 0}
+     */
     public Matrix broadcast(long rows) {
         if (this.rows != 1) {
             throw new IllegalArgumentException("broadcast needs a view of one row, this one has " + this.rows);
@@ -250,57 +389,102 @@ public final class Matrix {
 
     // ---- accessors -------------------------------------------------------------------------------------------
 
-    /** The element type. */
+    /**
+     * The element type.
+     *
+     * @return the type of every element
+     */
     public DType dtype() {
         return dtype;
     }
 
-    /** Number of rows (may be 0). */
+    /**
+     * Number of rows (may be 0).
+     *
+     * @return rows, {@code >= 0}
+     */
     public long rows() {
         return rows;
     }
 
-    /** Number of columns (at least 1). */
+    /**
+     * Number of columns (at least 1).
+     *
+     * @return columns, {@code >= 1}
+     */
     public long cols() {
         return cols;
     }
 
-    /** Row stride in elements ({@code >= cols}, or 0 for a broadcast row). */
+    /**
+     * Row stride in elements ({@code >= cols}, or 0 for a broadcast row).
+     *
+     * @return the row stride in elements
+     */
     public long stride() {
         return stride;
     }
 
-    /** Element offset of element (0, 0) in the buffer. */
+    /**
+     * Element offset of element (0, 0) in the buffer.
+     *
+     * @return the element offset, {@code >= 0}
+     */
     public long offset() {
         return offset;
     }
 
-    /** The buffer from element (0, 0) on, as a segment (a heap segment for an array view). */
+    /**
+     * The buffer from element (0, 0) on, as a segment (a heap segment for an array view).
+     *
+     * @return a segment starting at element (0, 0)
+     */
     public MemorySegment segment() {
         return segment;
     }
 
-    /** The array of an array view ({@code float[]}, {@code double[]}, {@code long[]} or {@code byte[]}), else null. */
+    /**
+     * The array of an array view ({@code float[]}, {@code double[]}, {@code long[]} or {@code byte[]}), else null.
+     *
+     * @return the backing array, or {@code null} for a segment view
+     */
     public Object array() {
         return array;
     }
 
-    /** True when the buffer is off-heap memory. */
+    /**
+     * True when the buffer is off-heap memory.
+     *
+     * @return whether the memory is native
+     */
     public boolean isNative() {
         return isNative;
     }
 
-    /** True when the buffer is a read-only segment (such a view can only be an input). */
+    /**
+     * True when the buffer is a read-only segment (such a view can only be an input).
+     *
+     * @return whether the segment is read-only
+     */
     public boolean isReadOnly() {
         return readOnly;
     }
 
-    /** True for one contiguous row or column of {@code n} elements: the shape of a vector argument. */
+    /**
+     * True for one contiguous row or column of {@code n} elements: the shape of a vector argument.
+     *
+     * @param n the required length
+     * @return whether this is {@code 1 x n} or a contiguous {@code n x 1}
+     */
     public boolean isVector(long n) {
         return (rows == 1 && cols == n) || (cols == 1 && rows == n && (stride == 1 || n <= 1));
     }
 
-    /** Elements spanned from element (0, 0) to the last element, inclusive; 0 for no rows. */
+    /**
+     * Elements spanned from element (0, 0) to the last element, inclusive; 0 for no rows.
+     *
+     * @return the number of elements from (0, 0) to the last, inclusive
+     */
     public long span() {
         return rows == 0 ? 0 : (rows - 1) * stride + cols;
     }
