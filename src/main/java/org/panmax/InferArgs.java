@@ -85,18 +85,17 @@ final class InferArgs {
         if (o.temperature() != 0) {
             Args.temperature(o.temperature(), t);
         }
-        Matrix[] outs = {tokens, scores, ti, tl};
-        String[] outNames = {"tokens", "scores", "topIndices", "topLogprobs"};
-        Matrix[] ins = {logits, h, bias, mask, seeds, steps, u};
-        String[] inNames = {"logits", "history", "bias", "mask", "seeds", "steps", "uniforms"};
-        for (int i = 0; i < outs.length; i++) {
-            for (int j = 0; j < ins.length; j++) {
-                Args.noOverlap(outNames[i], outs[i], inNames[j], ins[j], false);
-            }
-            for (int j = i + 1; j < outs.length; j++) {
-                Args.noOverlap(outNames[i], outs[i], outNames[j], outs[j], false);
-            }
-        }
+        // every output against every input and the other outputs (no arrays: a call allocates nothing)
+        sampleOutput("tokens", tokens, logits, h, bias, mask, seeds, steps, u);
+        sampleOutput("scores", scores, logits, h, bias, mask, seeds, steps, u);
+        sampleOutput("topIndices", ti, logits, h, bias, mask, seeds, steps, u);
+        sampleOutput("topLogprobs", tl, logits, h, bias, mask, seeds, steps, u);
+        Args.noOverlap("scores", scores, "tokens", tokens, false);
+        Args.noOverlap("topIndices", ti, "tokens", tokens, false);
+        Args.noOverlap("topIndices", ti, "scores", scores, false);
+        Args.noOverlap("topLogprobs", tl, "tokens", tokens, false);
+        Args.noOverlap("topLogprobs", tl, "scores", scores, false);
+        Args.noOverlap("topLogprobs", tl, "topIndices", ti, false);
         // data rules, all read before anything is written
         if (h != null) {
             long hr = h.stride() == 0 ? Math.min(rows, 1) : rows;
@@ -179,18 +178,33 @@ final class InferArgs {
             }
         }
         Args.temperature(o.temperature(), x.dtype());
-        Matrix[] outs = {lg, pr, ti, tv};
-        String[] outNames = {"logits", "probabilities", "topIndices", "topValues"};
-        Matrix[] ins = {x, w, b};
-        String[] inNames = {"x", "w", "bias"};
-        for (int i = 0; i < outs.length; i++) {
-            for (int j = 0; j < ins.length; j++) {
-                Args.noOverlap(outNames[i], outs[i], inNames[j], ins[j], false);
-            }
-            for (int j = i + 1; j < outs.length; j++) {
-                Args.noOverlap(outNames[i], outs[i], outNames[j], outs[j], false);
-            }
-        }
+        headOutput("logits", lg, x, w, b);
+        headOutput("probabilities", pr, x, w, b);
+        headOutput("topIndices", ti, x, w, b);
+        headOutput("topValues", tv, x, w, b);
+        Args.noOverlap("probabilities", pr, "logits", lg, false);
+        Args.noOverlap("topIndices", ti, "logits", lg, false);
+        Args.noOverlap("topIndices", ti, "probabilities", pr, false);
+        Args.noOverlap("topValues", tv, "logits", lg, false);
+        Args.noOverlap("topValues", tv, "probabilities", pr, false);
+        Args.noOverlap("topValues", tv, "topIndices", ti, false);
+    }
+
+    private static void sampleOutput(String name, Matrix out, Matrix logits, Matrix h, Matrix bias, Matrix mask,
+                                     Matrix seeds, Matrix steps, Matrix u) {
+        Args.noOverlap(name, out, "logits", logits, false);
+        Args.noOverlap(name, out, "history", h, false);
+        Args.noOverlap(name, out, "bias", bias, false);
+        Args.noOverlap(name, out, "mask", mask, false);
+        Args.noOverlap(name, out, "seeds", seeds, false);
+        Args.noOverlap(name, out, "steps", steps, false);
+        Args.noOverlap(name, out, "uniforms", u, false);
+    }
+
+    private static void headOutput(String name, Matrix out, Matrix x, Matrix w, Matrix b) {
+        Args.noOverlap(name, out, "x", x, false);
+        Args.noOverlap(name, out, "w", w, false);
+        Args.noOverlap(name, out, "bias", b, false);
     }
 
     private static void logitsMatrix(String name, Matrix x) {
