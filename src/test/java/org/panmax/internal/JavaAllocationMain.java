@@ -1,7 +1,6 @@
 package org.panmax.internal;
 
 import java.lang.foreign.Arena;
-import java.lang.management.ManagementFactory;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +19,6 @@ public final class JavaAllocationMain {
     static final int ROUNDS = 5; // a deoptimisation (a branch seen for the first time) costs one more round
 
     public static void main(String[] args) {
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         Map<String, Long> allocated = new LinkedHashMap<>();
         try (Arena arena = Arena.ofConfined()) {
             Map<String, Runnable> calls = new LinkedHashMap<>();
@@ -37,11 +35,12 @@ public final class JavaAllocationMain {
                     for (int i = 0; i < WARM; i++) {
                         c.getValue().run();
                     }
-                    long before = mx.getCurrentThreadAllocatedBytes();
+                    long probe = JavaTestSupport.probeBytes();
+                    long before = JavaTestSupport.allocatedBytes();
                     for (int i = 0; i < 200; i++) {
                         c.getValue().run();
                     }
-                    bytes = mx.getCurrentThreadAllocatedBytes() - before;
+                    bytes = JavaTestSupport.allocatedBytes() - before - probe;
                 }
                 allocated.put(c.getKey(), bytes);
                 System.out.println("alloc " + c.getKey() + " " + bytes);

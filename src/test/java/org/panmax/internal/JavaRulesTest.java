@@ -17,7 +17,6 @@ import static org.panmax.internal.JavaTestSupport.zeros;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.management.ManagementFactory;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -265,7 +264,6 @@ class JavaRulesTest {
         int n = 3;
         long cols = (1L << 20) + 3;
         double[] p = {0.5, 0.25, 0.25};
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment vs = arena.allocate(n * cols * 4, 8);
             for (long i = 0; i < n * cols; i++) {
@@ -277,9 +275,9 @@ class JavaRulesTest {
             for (boolean log : new boolean[] {false, true}) {
                 JacobianOptions o = JacobianOptions.DEFAULT.withLog(log);
                 k.jacobianMatmul(pv, v.rows(0, n), out, o); // warm: class loading, first-call allocations
-                long before = mx.getCurrentThreadAllocatedBytes();
+                long before = JavaTestSupport.allocatedBytes();
                 k.jacobianMatmul(pv, v, out, o);
-                long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+                long allocated = JavaTestSupport.allocatedBytes() - before;
                 assertTrue(allocated < 64 * 1024, k.name() + " log=" + log + ": allocated " + allocated + " bytes");
                 for (long c : new long[] {0, 1, 5, cols - 4, cols - 3, cols - 2, cols - 1}) {
                     double w = 0;

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -38,6 +41,42 @@ final class JavaTestSupport {
 
     static Stream<Arguments> backendsAndTypes() {
         return backends().stream().flatMap(k -> Stream.of(Arguments.of(k, false), Arguments.of(k, true)));
+    }
+
+    /**
+     * ThreadMXBean.getCurrentThreadAllocatedBytes of this JVM, bound: looked up reflectively because the tests are
+     * compiled into module org.panmax, which does not read java.management (they run on the class path).
+     */
+    private static final MethodHandle ALLOCATED = allocatedBytesHandle();
+
+    private static MethodHandle allocatedBytesHandle() {
+        try {
+            Object bean = Class.forName("java.lang.management.ManagementFactory").getMethod("getThreadMXBean").invoke(null);
+            Class<?> type = Class.forName("com.sun.management.ThreadMXBean");
+            return MethodHandles.publicLookup().findVirtual(type, "getCurrentThreadAllocatedBytes",
+                    MethodType.methodType(long.class)).bindTo(bean);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Bytes this thread has allocated so far. */
+    static long allocatedBytes() {
+        try {
+            return (long) ALLOCATED.invokeExact();
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** What two back-to-back {@link #allocatedBytes()} calls differ by with nothing between (the probe's own cost). */
+    static long probeBytes() {
+        long least = Long.MAX_VALUE;
+        for (int i = 0; i < 5; i++) {
+            long before = allocatedBytes();
+            least = Math.min(least, allocatedBytes() - before);
+        }
+        return least;
     }
 
     static DType type(boolean f64) {
