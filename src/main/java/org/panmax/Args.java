@@ -54,6 +54,16 @@ final class Args {
         }
     }
 
+    /** rows x cols like the argument {@code ofName}, no broadcast row (the message is built only on failure). */
+    static void sameShape(String name, Matrix m, long rows, long cols, String ofName) {
+        if (m.rows() != rows || m.cols() != cols) {
+            throw badShape(name, m, rows + " x " + cols, ofName + "'s shape");
+        }
+        if (m.stride() == 0 && rows > 1) {
+            throw new IllegalArgumentException(name + ": a broadcast row (stride 0) is not allowed here");
+        }
+    }
+
     /** A contiguous vector of n elements (one row, or one column of stride 1). */
     static void vector(String name, Matrix m, long n, String why) {
         if (!m.isVector(n)) {

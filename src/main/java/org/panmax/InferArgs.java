@@ -141,10 +141,10 @@ final class InferArgs {
         final long rows = x.rows(), d = x.cols();
         final long classes;
         if (o.transposed()) {
-            Args.shape("w", w, d, w.cols(), false, "d x K with d = x's cols " + d + " (options: transposed)");
+            Args.shape("w", w, d, w.cols(), false, "d x K, d being x's cols (options: transposed)");
             classes = w.cols();
         } else {
-            Args.shape("w", w, w.rows(), d, false, "K x d with d = x's cols " + d);
+            Args.shape("w", w, w.rows(), d, false, "K x d, d being x's cols");
             classes = w.rows();
         }
         if (d > INT_MAX || classes > INT_MAX || rows > INT_MAX || x.stride() > INT_MAX || w.stride() > INT_MAX) {

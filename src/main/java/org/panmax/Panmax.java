@@ -250,7 +250,7 @@ public final class Panmax {
         Args.floating(xn, x);
         Args.type(yn, y, x.dtype(), xn);
         Args.shape(xn, x, x.rows(), x.cols(), false, "a matrix");
-        Args.shape(yn, y, x.rows(), x.cols(), false, xn + "'s shape");
+        Args.sameShape(yn, y, x.rows(), x.cols(), xn);
         Args.writable(yn, y);
         Args.noOverlap(yn, y, xn, x, inPlace);
     }
@@ -301,7 +301,7 @@ public final class Panmax {
         unary(an, a, on, o, true);
         Args.usable(bn, b);
         Args.type(bn, b, a.dtype(), an);
-        Args.shape(bn, b, a.rows(), a.cols(), false, an + "'s shape");
+        Args.sameShape(bn, b, a.rows(), a.cols(), an);
         Args.noOverlap(on, o, bn, b, true);
     }
 
@@ -360,7 +360,7 @@ public final class Panmax {
         Args.vector("p", p, n, "one probability row");
         Args.type("v", v, p.dtype(), "p");
         Args.type("out", out, p.dtype(), "p");
-        Args.shape("v", v, n, v.cols(), false, "n x k with n = p's length " + n);
+        Args.shape("v", v, n, v.cols(), false, "n x k, n being p's length");
         Args.shape("out", out, n, v.cols(), false, "v's shape");
         Args.writable("out", out);
         Args.noOverlap("out", out, "p", p, false);

@@ -112,7 +112,7 @@ class InferenceFacadeTest {
         rejects("out", () -> pm.argmax(x, Matrix.of(new long[3])));
         Matrix w = Matrix.of(new float[12], 4, 3);
         rejects("w: must be 4 x 3 (K x d", () -> pm.head(x, Matrix.of(new float[8], 4, 2), HeadOutputs.probabilities(Matrix.of(new float[8], 2, 4)), HeadOptions.DEFAULT));
-        rejects("w: must be 3 x 3 (d x K with d = x's cols 3", () -> pm.head(x, w, HeadOutputs.probabilities(Matrix.of(new float[8], 2, 4)), HeadOptions.DEFAULT.withTransposed(true)));
+        rejects("w: must be 3 x 3 (d x K, d being x's cols (options: transposed)", () -> pm.head(x, w, HeadOutputs.probabilities(Matrix.of(new float[8], 2, 4)), HeadOptions.DEFAULT.withTransposed(true)));
         rejects("probabilities", () -> pm.head(x, w, HeadOutputs.probabilities(Matrix.of(new float[6], 2, 3)), HeadOptions.DEFAULT));
         rejects("topIndices: k = 5", () -> pm.head(x, w, HeadOutputs.top(Matrix.of(new long[10], 0, 2, 5, 5), null), HeadOptions.DEFAULT));
         rejects("bias", () -> pm.head(x, w, HeadOutputs.top(Matrix.of(idx, 0, 2, 2, 2), null), HeadOptions.DEFAULT.withBias(Matrix.of(new float[3]))));
