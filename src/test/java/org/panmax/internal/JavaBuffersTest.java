@@ -176,15 +176,18 @@ class JavaBuffersTest {
      * implementation: the interpreter adds in sequence, C2 in a tree. A row computed before its kernel is compiled
      * can therefore differ from the same row computed after in the last bit of a sum, hence of the outputs; the two
      * buffer kinds run different loops that reach C2 at different times. (A fixed-order reduction was tried: passing
-     * the vector to a helper boxed it on every call.) So java-vector is held to 1 ulp here, java-scalar to the bit.
+     * the vector to a helper boxed it on every call.) So java-vector is held to 2 ulps of max(|y|, 1) here (a sum's last bit reaches log-softmax
+     * outputs through log(sum)), java-scalar to the bit.
      */
     static boolean vectorReduction(Kernels k) {
         return k.name().startsWith("java-vector");
     }
 
     static boolean withinOneUlp(double a, double b, boolean f64) {
-        double ulp = f64 ? Math.ulp(a) : Math.ulp((float) a);
-        return Math.abs(a - b) <= ulp;
+        // one ulp of the sum reaches a log-softmax output through log(sum): an absolute ulp of max(|a|, 1)
+        double m = Math.max(Math.abs(a), 1);
+        double ulp = f64 ? Math.ulp(m) : Math.ulp((float) m);
+        return Math.abs(a - b) <= 2 * ulp;
     }
 
     @ParameterizedTest(name = "{0} f64={1}")
