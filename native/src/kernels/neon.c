@@ -34,6 +34,7 @@
 
 #include <arm_neon.h>
 #include <assert.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -348,7 +349,7 @@ static int pm_softmax_small_f32__neon(const float *x, float *y, int64_t n, float
     float e[16];
     assert(n >= 1 && n <= 16);
     const float m = pm_rmax_f32__neon(x, n);
-    if (!(m > -INFINITY && m < INFINITY)) { /* NaN, +inf or all -inf */
+    if (!(m > -INFINITY && -FLT_MAX - m > -INFINITY)) { /* NaN, +inf, all -inf, or x - m may overflow */
         return 0;
     }
     const double sum = pm_expsum_store_f32__neon(x, e, n, m, s);
@@ -816,7 +817,7 @@ static int pm_softmax_small_f64__neon(const double *x, double *y, int64_t n, dou
     double e[16];
     assert(n >= 1 && n <= 16);
     const double m = pm_rmax_f64__neon(x, n);
-    if (!(m > -INFINITY && m < INFINITY)) {
+    if (!(m > -INFINITY && -DBL_MAX - m > -INFINITY)) { /* NaN, +inf, all -inf, or x - m may overflow */
         return 0;
     }
     const double sum = pm_expsum_store_f64__neon(x, e, n, m, s);
