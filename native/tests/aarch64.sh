@@ -23,7 +23,7 @@ if [[ -n "$missing" ]]; then
     exit 0
 fi
 start=$SECONDS
-bash "$root/native/cmake/build-aarch64.sh" "$build" required -DCMAKE_BUILD_TYPE=Release
+bash "$root/native/cmake/build-aarch64.sh" "$build" required -DCMAKE_BUILD_TYPE=Release -DPANMAX_TEST_TIMEOUT=2400
 PANMAX_TEST_QUICK=1 PANMAX_TEST_ISA_ONLY=neon ctest --test-dir "$build" -j 2 --output-on-failure
 
 # The jar's linux-aarch64 folder, alone in an empty directory, as NativeLoader extracts it: it must
