@@ -393,25 +393,13 @@ public final class Panmax {
         long rows = logits.rows();
         long cols = logits.cols();
         Args.shape("logits", logits, rows, cols, false, "a matrix");
-        boolean labels = targets.dtype() == DType.I64;
-        if (labels) {
-            Args.vector("targets", targets, rows, "one label per row of logits");
-        } else {
-            Args.type("targets", targets, t, "logits, or I64 labels");
-            Args.shape("targets", targets, rows, cols, false, "logits' shape");
-        }
+        boolean labels = targets(targets, t, rows, cols);
         long nLoss = o.reduction() == Reduction.NONE ? rows : 1;
         Args.type("loss", loss, t, "logits");
         Args.vector("loss", loss, nLoss, o.reduction() == Reduction.NONE ? "one loss per row" : "one value");
         Args.writable("loss", loss);
         if (grad != null) {
-            Args.usable("grad", grad);
-            Args.type("grad", grad, t, "logits");
-            Args.shape("grad", grad, rows, cols, false, "logits' shape");
-            Args.writable("grad", grad);
-            Args.noOverlap("grad", grad, "logits", logits, true);
-            Args.noOverlap("grad", grad, "targets", targets, false);
-            Args.noOverlap("loss", loss, "grad", grad, false);
+            gradient(grad, logits, targets, loss);
         }
         Args.noOverlap("loss", loss, "logits", logits, false);
         Args.noOverlap("loss", loss, "targets", targets, false);
@@ -429,6 +417,30 @@ public final class Panmax {
             return;
         }
         k.crossEntropy(logits, targets, grad, loss, o);
+    }
+
+    /* crossEntropy's checks in pieces: its public method stays under C2's inlining limit for hot methods
+     * (FreqInlineSize, 325 bytecode bytes; InlineBudgetTest holds it there). */
+
+    /** Class labels (I64, one per row; returns true) or soft targets of logits' type and shape. */
+    private static boolean targets(Matrix targets, DType t, long rows, long cols) {
+        if (targets.dtype() == DType.I64) {
+            Args.vector("targets", targets, rows, "one label per row of logits");
+            return true;
+        }
+        Args.type("targets", targets, t, "logits, or I64 labels");
+        Args.shape("targets", targets, rows, cols, false, "logits' shape");
+        return false;
+    }
+
+    private static void gradient(Matrix grad, Matrix logits, Matrix targets, Matrix loss) {
+        Args.usable("grad", grad);
+        Args.type("grad", grad, logits.dtype(), "logits");
+        Args.shape("grad", grad, logits.rows(), logits.cols(), false, "logits' shape");
+        Args.writable("grad", grad);
+        Args.noOverlap("grad", grad, "logits", logits, true);
+        Args.noOverlap("grad", grad, "targets", targets, false);
+        Args.noOverlap("loss", loss, "grad", grad, false);
     }
 
     private static void weights(Matrix w, DType t, long cols, Matrix loss, Matrix grad) {

@@ -131,15 +131,13 @@ public final class NativeKernels implements Kernels {
         boolean f64 = x.dtype() == DType.F64;
         MemorySegment xs = x.segment(), ys = y.segment();
         long xst = x.stride(), yst = y.stride(), rows = x.rows(), cols = x.cols();
+        if (plain(rows * cols, x, y)) {
+            softmaxLong(f64, o.log(), xs, xst, ys, yst, rows, cols);
+            return;
+        }
         int st;
         try {
-            if (plain(rows * cols, x, y)) {
-                st = o.log()
-                        ? (f64 ? panmax_log_softmax_f64(xs, xst, ys, yst, rows, cols, isa)
-                               : panmax_log_softmax_f32(xs, xst, ys, yst, rows, cols, isa))
-                        : (f64 ? panmax_softmax_f64(xs, xst, ys, yst, rows, cols, isa)
-                               : panmax_softmax_f32(xs, xst, ys, yst, rows, cols, isa));
-            } else if (o.log()) {
+            if (o.log()) {
                 st = f64 ? (int) LOG_SOFTMAX_F64.invokeExact(xs, xst, ys, yst, rows, cols, isa)
                          : (int) LOG_SOFTMAX_F32.invokeExact(xs, xst, ys, yst, rows, cols, isa);
             } else {
@@ -150,6 +148,19 @@ public final class NativeKernels implements Kernels {
             throw rethrow(t);
         }
         check(st, o.log() ? "log_softmax" : "softmax");
+    }
+
+    /* The long calls (native memory, more than CRITICAL_MAX_WORK elements) go through the generated, non-critical
+     * methods, out of line: the public methods stay under C2's inlining limit for hot methods (FreqInlineSize,
+     * 325 bytecode bytes; InlineBudgetTest holds them to it), so a call costs no out-of-line hop. */
+    private void softmaxLong(boolean f64, boolean log, MemorySegment xs, long xst, MemorySegment ys, long yst,
+                             long rows, long cols) {
+        int st = log
+                ? (f64 ? panmax_log_softmax_f64(xs, xst, ys, yst, rows, cols, isa)
+                       : panmax_log_softmax_f32(xs, xst, ys, yst, rows, cols, isa))
+                : (f64 ? panmax_softmax_f64(xs, xst, ys, yst, rows, cols, isa)
+                       : panmax_softmax_f32(xs, xst, ys, yst, rows, cols, isa));
+        check(st, log ? "log_softmax" : "softmax");
     }
 
     private void softmaxEx(Matrix x, Matrix y, SoftmaxOptions o) {
@@ -303,31 +314,52 @@ public final class NativeKernels implements Kernels {
 
     @Override
     public void crossEntropy(Matrix logits, Matrix targets, Matrix grad, Matrix loss, CrossEntropyOptions o) {
-        boolean f64 = logits.dtype() == DType.F64;
         boolean hard = targets.dtype() == DType.I64;
-        MemorySegment xs = logits.segment(), los = loss.segment(), gs = seg(grad);
         MemorySegment ls = hard ? targets.segment() : NULL, ts = hard ? NULL : targets.segment();
-        MemorySegment ws = seg(o.weight());
-        long xst = logits.stride(), tst = hard ? 0 : targets.stride(), gst = stride(grad);
-        long rows = logits.rows(), cols = logits.cols(), ignore = o.ignoreIndex();
-        double s = o.labelSmoothing();
+        long tst = hard ? 0 : targets.stride();
+        boolean critical = !(plain(logits.rows() * logits.cols(), logits, targets, grad, loss)
+                && (o.weight() == null || o.weight().isNative()));
+        int st = logits.dtype() == DType.F64
+                ? crossEntropyF64(critical, logits, ls, ts, tst, grad, loss, o)
+                : crossEntropyF32(critical, logits, ls, ts, tst, grad, loss, o);
+        if (st != 0) {
+            crossEntropyFailed(st, logits.cols());
+        }
+    }
+
+    private int crossEntropyF32(boolean critical, Matrix x, MemorySegment ls, MemorySegment ts, long tst, Matrix grad,
+                                Matrix loss, CrossEntropyOptions o) {
+        MemorySegment xs = x.segment(), ws = seg(o.weight()), gs = seg(grad), los = loss.segment();
+        long xst = x.stride(), gst = stride(grad), rows = x.rows(), cols = x.cols(), ignore = o.ignoreIndex();
+        float s = (float) o.labelSmoothing();
         int red = o.reduction().ordinal();
-        int st;
         try {
-            if (plain(rows * cols, logits, targets, grad, loss) && (o.weight() == null || o.weight().isNative())) {
-                st = f64 ? panmax_cross_entropy_ex_f64(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols, ignore, s, red,
-                                isa)
-                         : panmax_cross_entropy_ex_f32(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols, ignore,
-                                (float) s, red, isa);
-            } else {
-                st = f64 ? (int) CROSS_ENTROPY_F64.invokeExact(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols,
-                                ignore, s, red, isa)
-                         : (int) CROSS_ENTROPY_F32.invokeExact(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols,
-                                ignore, (float) s, red, isa);
-            }
+            return critical
+                    ? (int) CROSS_ENTROPY_F32.invokeExact(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols, ignore, s,
+                            red, isa)
+                    : panmax_cross_entropy_ex_f32(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols, ignore, s, red, isa);
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    private int crossEntropyF64(boolean critical, Matrix x, MemorySegment ls, MemorySegment ts, long tst, Matrix grad,
+                                Matrix loss, CrossEntropyOptions o) {
+        MemorySegment xs = x.segment(), ws = seg(o.weight()), gs = seg(grad), los = loss.segment();
+        long xst = x.stride(), gst = stride(grad), rows = x.rows(), cols = x.cols(), ignore = o.ignoreIndex();
+        double s = o.labelSmoothing();
+        int red = o.reduction().ordinal();
+        try {
+            return critical
+                    ? (int) CROSS_ENTROPY_F64.invokeExact(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols, ignore, s,
+                            red, isa)
+                    : panmax_cross_entropy_ex_f64(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols, ignore, s, red, isa);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static void crossEntropyFailed(int st, long cols) {
         if (st == PANMAX_ERR_ARGUMENT()) {
             // The facade checked every label and weight; C read them again and saw one out of its domain, so
             // another thread wrote it in between. C wrote nothing.
