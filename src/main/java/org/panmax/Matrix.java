@@ -158,6 +158,21 @@ public final class Matrix {
     }
 
     /**
+     * {@code rows x cols} {@link DType#I64} from element 0, rows packed (stride {@code cols}): a batch of labels or
+     * token ids as a column ({@code n x 1}), or an output of indices ({@code rows x k}).
+     *
+     * @param a the backing array, not copied
+     * @param rows number of rows, {@code >= 0}
+     * @param cols number of columns, {@code >= 1}
+     * @return a view over {@code a}; no copy
+     * @throws IllegalArgumentException if {@code rows < 0} or {@code cols < 1}
+     * @throws IndexOutOfBoundsException if the view does not fit in {@code a}
+     */
+    public static Matrix of(long[] a, long rows, long cols) {
+        return of(a, 0, rows, cols, cols);
+    }
+
+    /**
      * {@code rows x cols} {@link DType#I64} with row stride {@code stride} from element {@code offset}.
      *
      * @param a the backing array, not copied

@@ -27,9 +27,9 @@ import org.panmax.SoftmaxOptions;
  * section: pass off-heap segments for big rows in latency-sensitive processes (README, "Safepoints").
  *
  * <p>A view ({@link Matrix}) carries the segment of its first element, built when the view was made, so a call
- * passes it as it is and allocates nothing, whatever C2 inlines. The one-row array shortcuts wrap their arrays
- * here, in the method that makes the downcall (whose linkage is always inlined), so escape analysis removes the
- * wrappers. Arguments were validated by the facade; a non-zero status here means the Java and C checks disagree,
+ * passes it as it is and allocates nothing, whatever C2 inlines. The one-row array shortcuts take their arrays'
+ * segments from {@link ArrayWraps}, which keeps the last ones each thread used, so their steady state allocates
+ * nothing either, without relying on escape analysis. Arguments were validated by the facade; a non-zero status here means the Java and C checks disagree,
  * which {@link #check} reports as a bug.
  */
 public final class NativeKernels implements Kernels {
@@ -369,15 +369,15 @@ public final class NativeKernels implements Kernels {
         check(st, "cross_entropy");
     }
 
-    // ---- one-row array shortcuts: the wrappers are made beside the downcall, so escape analysis removes them
+    // ---- one-row array shortcuts: segments from ArrayWraps (a call on the thread's last arrays allocates nothing)
 
     @Override
     public void softmaxRow(boolean log, float[] x, float[] y) {
         long n = x.length;
         int st;
         try {
-            st = log ? (int) LOG_SOFTMAX_F32.invokeExact(MemorySegment.ofArray(x), n, MemorySegment.ofArray(y), n, 1L, n, isa)
-                     : (int) SOFTMAX_F32.invokeExact(MemorySegment.ofArray(x), n, MemorySegment.ofArray(y), n, 1L, n, isa);
+            st = log ? (int) LOG_SOFTMAX_F32.invokeExact(ArrayWraps.of(0, x), n, ArrayWraps.of(1, y), n, 1L, n, isa)
+                     : (int) SOFTMAX_F32.invokeExact(ArrayWraps.of(0, x), n, ArrayWraps.of(1, y), n, 1L, n, isa);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -389,8 +389,8 @@ public final class NativeKernels implements Kernels {
         long n = x.length;
         int st;
         try {
-            st = log ? (int) LOG_SOFTMAX_F64.invokeExact(MemorySegment.ofArray(x), n, MemorySegment.ofArray(y), n, 1L, n, isa)
-                     : (int) SOFTMAX_F64.invokeExact(MemorySegment.ofArray(x), n, MemorySegment.ofArray(y), n, 1L, n, isa);
+            st = log ? (int) LOG_SOFTMAX_F64.invokeExact(ArrayWraps.of(0, x), n, ArrayWraps.of(1, y), n, 1L, n, isa)
+                     : (int) SOFTMAX_F64.invokeExact(ArrayWraps.of(0, x), n, ArrayWraps.of(1, y), n, 1L, n, isa);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -402,8 +402,8 @@ public final class NativeKernels implements Kernels {
         long n = p.length;
         int st;
         try {
-            st = (int) BACKWARD_F32.invokeExact(MemorySegment.ofArray(p), n, MemorySegment.ofArray(dy), n,
-                    MemorySegment.ofArray(dx), n, 1L, n, isa);
+            st = (int) BACKWARD_F32.invokeExact(ArrayWraps.of(0, p), n, ArrayWraps.of(1, dy), n,
+                    ArrayWraps.of(2, dx), n, 1L, n, isa);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -415,8 +415,8 @@ public final class NativeKernels implements Kernels {
         long n = p.length;
         int st;
         try {
-            st = (int) BACKWARD_F64.invokeExact(MemorySegment.ofArray(p), n, MemorySegment.ofArray(dy), n,
-                    MemorySegment.ofArray(dx), n, 1L, n, isa);
+            st = (int) BACKWARD_F64.invokeExact(ArrayWraps.of(0, p), n, ArrayWraps.of(1, dy), n,
+                    ArrayWraps.of(2, dx), n, 1L, n, isa);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -18,6 +18,26 @@ public final class JavaAllocationMain {
     static final int WARM = 12_000;
     static final int ROUNDS = 5; // a deoptimisation (a branch seen for the first time) costs one more round
 
+    /**
+     * What 200 calls allocate once compiled: {@link #WARM} calls, then 200 measured, up to {@link #ROUNDS} times
+     * while they still allocate.
+     */
+    static long compiledBytes(Runnable call) {
+        long bytes = -1;
+        for (int round = 0; round < ROUNDS && bytes != 0; round++) {
+            for (int i = 0; i < WARM; i++) {
+                call.run();
+            }
+            long probe = JavaTestSupport.probeBytes();
+            long before = JavaTestSupport.allocatedBytes();
+            for (int i = 0; i < 200; i++) {
+                call.run();
+            }
+            bytes = JavaTestSupport.allocatedBytes() - before - probe;
+        }
+        return bytes;
+    }
+
     public static void main(String[] args) {
         Map<String, Long> allocated = new LinkedHashMap<>();
         try (Arena arena = Arena.ofConfined()) {
@@ -30,18 +50,7 @@ public final class JavaAllocationMain {
                 }
             }
             for (Map.Entry<String, Runnable> c : calls.entrySet()) {
-                long bytes = -1;
-                for (int round = 0; round < ROUNDS && bytes != 0; round++) {
-                    for (int i = 0; i < WARM; i++) {
-                        c.getValue().run();
-                    }
-                    long probe = JavaTestSupport.probeBytes();
-                    long before = JavaTestSupport.allocatedBytes();
-                    for (int i = 0; i < 200; i++) {
-                        c.getValue().run();
-                    }
-                    bytes = JavaTestSupport.allocatedBytes() - before - probe;
-                }
+                long bytes = compiledBytes(c.getValue());
                 allocated.put(c.getKey(), bytes);
                 System.out.println("alloc " + c.getKey() + " " + bytes);
             }
