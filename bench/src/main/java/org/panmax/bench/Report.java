@@ -28,7 +28,9 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 public final class Report {
     private Report() {}
 
-    record Row(String bench, Map<String, String> params, double median, double error, double allocPerOp) {
+    /** One JMH case: median ns, error, B/op over all forks and in its worst fork (NaN without -prof gc). */
+    record Row(String bench, Map<String, String> params, double median, double error, double allocPerOp,
+               double worstForkAlloc) {
         String p(String k) {
             return params.getOrDefault(k, "");
         }
@@ -51,11 +53,14 @@ public final class Report {
             double median = pm.getAsJsonObject("scorePercentiles").get("50.0").getAsDouble();
             double err = pm.get("scoreError").isJsonPrimitive() ? pm.get("scoreError").getAsDouble() : Double.NaN;
             double alloc = Double.NaN;
+            double worst = Double.NaN;
             JsonObject sec = o.getAsJsonObject("secondaryMetrics");
             if (sec != null && sec.has("gc.alloc.rate.norm")) {
-                alloc = sec.getAsJsonObject("gc.alloc.rate.norm").get("score").getAsDouble();
+                JsonObject g = sec.getAsJsonObject("gc.alloc.rate.norm");
+                alloc = g.get("score").getAsDouble();
+                worst = worstFork(g);
             }
-            rows.add(new Row(bench, params, median, err, alloc));
+            rows.add(new Row(bench, params, median, err, alloc, worst));
         }
         StringBuilder md = new StringBuilder();
         md.append("# panmax benchmark report\n\n");
@@ -154,8 +159,8 @@ public final class Report {
         Row raw16 = f32heap.get("1x16|raw-critical");
         if (f16 != null && raw16 != null) {
             double q = f16.median() / raw16.median();
-            md.append(String.format(Locale.ROOT, "| n=16: facade ≤ 1.3× raw critical downcall | %.2f× | %s |\n", q,
-                    q <= 1.3 ? "holds" : "missed"));
+            md.append(String.format(Locale.ROOT, "| n=16: facade (views) ≤ 1.1× raw critical downcall (issue 11) | %.2f× "
+                    + "(%.1f vs %.1f ns) | %s |\n", q, f16.median(), raw16.median(), q <= 1.1 ? "holds" : "missed"));
         }
         Row big = f32heap.get("1x4194304|" + nat);
         Double copyBig = copyNs.get(4194304L * 4);
@@ -195,6 +200,24 @@ public final class Report {
                 whereJava = at;
             }
         }
+        // The same, fork by fork: an allocation that depends on what C2 inlined shows in some forks only.
+        double worstFork = 0;
+        String whereFork = "none";
+        for (Row r : rows) {
+            if (Double.isNaN(r.worstForkAlloc()) || r.bench().startsWith("Floor") || r.p("contender").startsWith("raw")
+                    || r.p("contender").startsWith("java-vector")) {
+                continue;
+            }
+            double excess = r.worstForkAlloc() - 2 * rate * r.median();
+            if (excess > worstFork) {
+                worstFork = excess;
+                whereFork = r.bench().replace("Benchmark", "") + " " + r.p("contender") + " " + r.p("dtype") + " "
+                        + r.p("memory") + " " + (r.p("op").isEmpty() ? r.p("shape") : r.p("op") + " n=" + r.p("n"));
+            }
+        }
+        md.append(String.format(Locale.ROOT, "| 0 B/op in every fork of every native and java-scalar facade path (the "
+                + "worst fork's B/op beyond twice the harness's rate) | max %.2f B/op (%s) | %s |\n", worstFork, whereFork,
+                worstFork < 1 ? "holds" : "missed: a fork allocates"));
         md.append(String.format(Locale.ROOT, "| 0 B/op on every facade path (gc profiler, beyond the harness's own rate,"
                 + " measured on the raw critical handle, times the op's time) | native: max %.2f B/op (%s); pure Java:"
                 + " max %.2f B/op (%s) | %s |\n", maxAlloc, where, maxJava, whereJava,
@@ -379,6 +402,25 @@ public final class Report {
               1.9× slower). Twin loops per kernel (arrays, segments) would remove it; not done.
             """;
 
+
+    /** The largest per-fork mean of a secondary metric (JMH's rawData: forks x iterations). */
+    static double worstFork(JsonObject metric) {
+        double worst = Double.NaN;
+        if (metric.has("rawData")) {
+            for (JsonElement fork : metric.getAsJsonArray("rawData")) {
+                double sum = 0;
+                int n = 0;
+                for (JsonElement it : fork.getAsJsonArray()) {
+                    sum += it.getAsDouble();
+                    n++;
+                }
+                if (n > 0 && !(sum / n <= worst)) {
+                    worst = sum / n;
+                }
+            }
+        }
+        return worst;
+    }
 
     static String alloc(Row r) {
         return Double.isNaN(r.allocPerOp()) ? "" : String.format(Locale.ROOT, "%.2f", r.allocPerOp());
