@@ -29,11 +29,14 @@ import org.panmax.internal.NativeKernels;
  * <p>Contenders: the facade on each backend ("native-avx2", "java-vector", "java-scalar", ...), and
  * two raw native calls without the facade: "raw-critical" (the same critical handle the facade uses,
  * called directly: the facade's added cost is the difference) and "raw-jextract" (the generated,
- * non-critical jextract method on off-heap segments).
+ * non-critical jextract method on off-heap segments). "floor-c2pass" (issue 13): a minimal two-pass AVX2 C kernel
+ * (bench/native/floor.c) through a critical downcall over the same segments as "raw-critical" ({@link FloorC});
+ * it checks its output against the reference in {@code @Setup}, as every contender does.
  *
  * <p>Memory: "heap" (views of float[]/double[] arrays), "offheap" (views of Arena segments), both made once in
  * {@code @Setup} as the API asks, so a call allocates nothing; "row" (one row only) the one-row array shortcut
- * {@code softmax(float[], float[])}, which makes no view at all.
+ * {@code softmax(float[], float[])}, which makes no view at all. "floor-c2pass" runs on heap segments with heap
+ * and row, off-heap ones with offheap.
  *
  * <p>Average time per call; 3 warm-up iterations let C2 compile the Java backends fully (they are
  * loops over MemorySegment accessors that need the inlining of the final tier); one fork per
@@ -78,9 +81,13 @@ public class SoftmaxBenchmark {
         rows = s[0];
         cols = s[1];
         f64 = dtype.equals("f64");
-        boolean raw = contender.startsWith("raw");
+        boolean floor = contender.equals("floor-c2pass");
+        boolean facade = !(contender.startsWith("raw") || floor);
+        if (floor) {
+            FloorC.require();
+        }
         Panmax.backends(); // loads libpanmax.so for the raw contenders too
-        pm = raw ? null : Panmax.backend(contender);
+        pm = facade ? Panmax.backend(contender) : null;
         double[] x = Inputs.logits(rows * cols, 42);
         arena = Arena.ofShared();
         boolean offheap = memory.equals("offheap") || contender.equals("raw-jextract");
@@ -132,6 +139,14 @@ public class SoftmaxBenchmark {
                 case "raw-critical" -> {
                     return f64 ? (int) NativeKernels.SOFTMAX_F64.invokeExact(xs, (long) cols, ys, (long) cols, (long) rows, (long) cols, -1)
                                : (int) NativeKernels.SOFTMAX_F32.invokeExact(xs, (long) cols, ys, (long) cols, (long) rows, (long) cols, -1);
+                }
+                case "floor-c2pass" -> {
+                    if (f64) {
+                        FloorC.SOFTMAX_F64.invokeExact(xs, ys, (long) rows, (long) cols);
+                    } else {
+                        FloorC.SOFTMAX_F32.invokeExact(xs, ys, (long) rows, (long) cols);
+                    }
+                    return ys;
                 }
                 default -> {
                     if (memory.equals("row")) {
