@@ -152,10 +152,19 @@ final class Bench {
                 boolean full = name.equals("full");
                 steps.add(new Step(name + "-softmax", "SoftmaxBenchmark", 1, params(
                         "contender", String.join(",", present) + (present.contains("java-vector") ? ",java-vector-libexp" : "")
-                                + ",raw-critical,raw-jextract", // libexp: the benchmark variant, reached by name
+                                + ",raw-critical,raw-jextract" // libexp: the benchmark variant, reached by name
+                                + (full ? "" : ",onnxruntime"), // issue 13's outside contender (off-heap tensors)
                         "shape", full ? "1x16,1x128,1x1024,1x16384,1x262144,1x4194304,256x1000,64x32000"
-                                : "1x16,1x1024,256x1000,1x4194304",
+                                : "1x16,1x128,1x1024,1x16384,1x262144,1x4194304,256x1000,4096x10,4096x16,64x32000",
                         "dtype", full ? "f32,f64" : "f32", "memory", full ? "heap,offheap" : "heap")));
+                if (!full) {
+                    steps.add(new Step(name + "-softmax-f64", "SoftmaxBenchmark", 1, params("contender",
+                            (nat == null ? "" : nat + ",") + "onnxruntime", "shape", "1x1024", "dtype", "f64", "memory", "heap")));
+                    if (present.contains("native-avx2") || present.contains("native-avx512")) { // floor.c is AVX2 code
+                        steps.add(new Step(name + "-softmax-floor", "SoftmaxBenchmark", 1, params("contender", "floor-c2pass",
+                                "shape", "1x16,1x128", "dtype", "f32", "memory", "heap")));
+                    }
+                }
                 steps.add(new Step(name + "-ops", "OpsBenchmark", 1, params("contender", best,
                         "op", OPS_TEXT.replace(", ", ","), "n", full ? "128,1024" : "1024", "dtype", "f32")));
                 steps.add(new Step(name + "-ops-f64", "OpsBenchmark", 1, params("contender", natScalar,
@@ -569,7 +578,7 @@ final class Bench {
         Map<String, Map<String, Double>> table = new LinkedHashMap<>();
         for (Result r : results) {
             String c = r.p("contender");
-            if (c.startsWith("raw")) {
+            if (c.startsWith("raw") || c.equals("onnxruntime") || c.startsWith("floor")) { // not backends: see the report
                 continue;
             }
             if (!columns.contains(c)) {

@@ -36,13 +36,30 @@ class BenchTest {
         assertEquals(4 * 3 + 3 * 3 + 2, demo.cases());
         assertEquals("native-avx2,java-vector,java-scalar", Bench.contenders(PRESENT));
         Bench.Plan sh = Bench.suite("short", PRESENT);
-        // every backend + java-vector-libexp + 2 raw contenders x 4 shapes; 7 ops x 3; f64 2; floors 2 methods x 4 sizes
-        assertEquals(7 * 4 + 7 * 3 + 2 + 2 * 4, sh.cases());
+        // every backend + java-vector-libexp + 2 raw contenders + onnxruntime x 10 shapes; f64 softmax: native and
+        // onnxruntime; floor-c2pass x 2 shapes; 7 ops x 3; ops f64 2; floors 2 methods x 4 sizes
+        assertEquals(8 * 10 + 2 + 2 + 7 * 3 + 2 + 2 * 4, sh.cases());
+        assertEquals(List.of("native-avx2", "onnxruntime"), sh.steps().get(1).params().get("contender"));
+        assertEquals(List.of("f64"), sh.steps().get(1).params().get("dtype"));
+        assertEquals(List.of("floor-c2pass"), sh.steps().get(2).params().get("contender"));
+        // no AVX2 (floor.c's ISA): no floor step; no native backend: onnxruntime alone at f64
+        assertTrue(contenders(Bench.suite("short", List.of("native-scalar", "java-scalar"))).stream()
+                .noneMatch(c -> c.equals("floor-c2pass")));
+        assertEquals(List.of("onnxruntime"), Bench.suite("short", List.of("java-scalar")).steps().get(1).params()
+                .get("contender"));
+        // the full suite is unchanged by issue 13: no outside contenders
+        assertTrue(contenders(Bench.suite("full", PRESENT)).stream()
+                .noneMatch(c -> c.equals("onnxruntime") || c.equals("floor-c2pass")));
         Bench.Plan a = Bench.adhoc("crossentropy", 1000, 1, List.of(Dtype.f32, Dtype.f64), List.of("java-scalar"), PRESENT);
         assertEquals(2, a.cases());
         assertEquals(List.of("crossentropy"), a.steps().get(0).params().get("op"));
         assertEquals(List.of("8x1000"), Bench.adhoc("softmax", 1000, 8, List.of(Dtype.f32), null, PRESENT).steps().get(0)
                 .params().get("shape"));
+    }
+
+    /** Every contender named in a plan's steps. */
+    static List<String> contenders(Bench.Plan plan) {
+        return plan.steps().stream().flatMap(s -> s.params().getOrDefault("contender", List.of()).stream()).toList();
     }
 
     @Test
@@ -129,13 +146,15 @@ class BenchTest {
                 result("SoftmaxBenchmark.softmax", soft.formatted("native-avx2"), 400, "ns/op"),
                 result("SoftmaxBenchmark.softmax", soft.formatted("java-vector"), 0.6, "us/op"),
                 result("SoftmaxBenchmark.softmax", soft.formatted("raw-critical"), 390, "ns/op"),
+                result("SoftmaxBenchmark.softmax", soft.formatted("onnxruntime"), 2900, "ns/op"),
+                result("SoftmaxBenchmark.softmax", soft.formatted("floor-c2pass"), 600, "ns/op"),
                 result("OpsBenchmark.op", "\"contender\": \"native-avx2\", \"dtype\": \"f64\", \"n\": \"1024\", \"op\": \"softmax\"",
                         700, "ns/op"),
                 result("OpsBenchmark.op", "\"contender\": \"java-scalar\", \"dtype\": \"f64\", \"n\": \"1024\", \"op\": \"softmax\"",
                         0.0049, "ms/op"),
                 result("FloorBenchmark.copy", "\"bytes\": \"64\"", 5, "ns/op")) + "]");
         List<Bench.Result> rows = Bench.readResults(f);
-        assertEquals(7 - 1, rows.size(), "floors are not in the table");
+        assertEquals(9 - 1, rows.size(), "floors are not in the table");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         Bench.summary(rows, new PrintStream(bytes, true, StandardCharsets.UTF_8));
         List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();

@@ -24,8 +24,12 @@ final class Inputs {
         return f;
     }
 
-    /** Max relative error of y (rows x cols) against softmax of x computed in double; fails loudly above tol. */
-    static void checkSoftmax(double[] x, double[] y, int rows, int cols, double tol, String what) {
+    /**
+     * Checks y (rows x cols) against softmax of x computed in double: fails loudly where an output is off by more
+     * than tol relative (+ 1e-30 absolute); returns the largest relative error among outputs above 1e-30.
+     */
+    static double checkSoftmax(double[] x, double[] y, int rows, int cols, double tol, String what) {
+        double worst = 0;
         for (int r = 0; r < rows; r++) {
             double m = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < cols; j++) {
@@ -42,8 +46,12 @@ final class Inputs {
                     throw new IllegalStateException(what + ": wrong result at [" + r + "," + j + "]: " + got + " vs " + want
                             + " — a wrong fast path is not fast");
                 }
+                if (want > 1e-30) {
+                    worst = Math.max(worst, Math.abs(got - want) / want);
+                }
             }
         }
+        return worst;
     }
 
     static double[] widen(float[] f) {
