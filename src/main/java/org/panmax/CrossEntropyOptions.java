@@ -22,7 +22,12 @@ public record CrossEntropyOptions(Reduction reduction, long ignoreIndex, double 
     /** PyTorch's defaults: MEAN, ignore index −100, no smoothing, no weights. */
     public static final CrossEntropyOptions DEFAULT = new CrossEntropyOptions(Reduction.MEAN, -100, 0, null);
 
-    /** Checks what does not depend on the logits. */
+    /**
+     * Checks what does not depend on the logits (the weights' type, shape and values are checked at the call).
+     *
+     * @throws NullPointerException if {@code reduction} is null
+     * @throws IllegalArgumentException if {@code labelSmoothing} is not in [0, 1] (NaN included)
+     */
     public CrossEntropyOptions {
         Objects.requireNonNull(reduction, "reduction");
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
@@ -65,7 +70,8 @@ public record CrossEntropyOptions(Reduction reduction, long ignoreIndex, double 
     /**
      * A copy with these class weights ({@code null}: none).
      *
-     * @param weight a vector of {@code cols} class weights of the logits' type, each finite and {@code >= 0}; {@code null}: none
+     * @param weight a vector of {@code cols} class weights of the logits' type, each finite and {@code >= 0};
+     *               {@code null}: none
      * @return a new options object; this one is unchanged
      */
     public CrossEntropyOptions withWeight(Matrix weight) {

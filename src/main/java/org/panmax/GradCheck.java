@@ -21,8 +21,14 @@ import java.util.function.ToDoubleFunction;
  * half the step gives the same slope within the tolerance; otherwise (curvature dominates) the result is
  * inconclusive.
  *
- * <p>Vector-valued operations (softmax, log-softmax) are checked through a random projection: the VJP
- * Jᵀv is the gradient of the scalar x → ⟨v, f(x)⟩.
+ * <p>{@code f} is called with a scratch copy of x, one component moved at a time (x itself is never written): it
+ * must not modify or keep the array, and must return the same value for the same point. It is called {@code 2n + 1}
+ * times for n components, more where the step grows or a failure is confirmed at half the step. A NaN from f, or in
+ * {@code gradient}, makes the result fail ({@link Result#maxError()} NaN). The point must be finite: a difference
+ * across an infinity means nothing.
+ *
+ * <p>Vector-valued operations (softmax, log-softmax) are checked through a projection v (a random one serves): the
+ * VJP Jᵀv is the gradient of the scalar x → ⟨v, f(x)⟩.
  */
 public final class GradCheck {
     private GradCheck() {}
@@ -45,7 +51,11 @@ public final class GradCheck {
      * @param inconclusive null, or why finite differences could not decide some component (then it does not pass)
      */
     public record Result(double maxError, int worstIndex, double analytic, double numeric, String inconclusive) {
-        /** True when every component is within its allowance and none was inconclusive (NaN never passes). */
+        /**
+         * Whether the gradient is right: every component within its allowance and none inconclusive.
+         *
+         * @return true when {@code inconclusive} is null and {@code maxError <= 1} (a NaN error never passes)
+         */
         public boolean passes() {
             return inconclusive == null && maxError <= 1;
         }
@@ -58,17 +68,65 @@ public final class GradCheck {
         }
     }
 
-    /** Compares {@code gradient} with central differences of {@code f} at {@code x}, choosing the step. */
+    /**
+     * Compares {@code gradient} with central differences of {@code f} at {@code x}, choosing the step: it starts at
+     * {@link #DEFAULT_STEP} and grows tenfold (up to 10⁸ times) where rounding would otherwise decide a component,
+     * with the relative tolerance {@link #DEFAULT_RTOL}; the rules are in the class comment.
+     *
+     * <p>How f is called and what a NaN does: see the class comment.
+     *
+     * @param f        the scalar function whose gradient is checked
+     * @param x        the point, at least one component, every one finite
+     * @param gradient the analytic gradient of f at x, as long as x
+     * @return the outcome: {@link Result#passes()} says whether the gradient is right; an inconclusive result (f too
+     *         large in size, or curving too much, for finite differences to decide) does not pass
+     * @throws NullPointerException     if an argument is null
+     * @throws IllegalArgumentException if x is empty or has a NaN or infinite component, or gradient's length differs
+     *                                  from x's
+     */
     public static Result check(ToDoubleFunction<double[]> f, double[] x, double[] gradient) {
         return run(f, x, gradient, DEFAULT_STEP, DEFAULT_RTOL, true);
     }
 
-    /** As {@link #check(ToDoubleFunction, double[], double[])} with this relative step (never changed). */
+    /**
+     * As {@link #check(ToDoubleFunction, double[], double[])}, with this relative step, which is never changed: a step
+     * that cannot decide is an error rather than an inconclusive result.
+     *
+     * <p>How f is called and what a NaN does: see the class comment.
+     *
+     * @param f        the scalar function whose gradient is checked
+     * @param x        the point, at least one component, every one finite
+     * @param gradient the analytic gradient of f at x, as long as x
+     * @param step     the relative step, in (0, 1): component i moves by {@code step · max(|x_i|, 1)}
+     * @return the outcome; {@link Result#passes()} says whether the gradient is right
+     * @throws NullPointerException     if an argument is null
+     * @throws IllegalArgumentException if x is empty or has a NaN or infinite component, gradient's length differs
+     *                                  from x's, step is not in (0, 1), the step does not change some
+     *                                  {@code x_i} ({@code x_i ± h_i} rounds back to {@code x_i}), or the rounding of f
+     *                                  makes some difference uncertain by more than a tenth of its tolerance
+     */
     public static Result check(ToDoubleFunction<double[]> f, double[] x, double[] gradient, double step) {
         return run(f, x, gradient, step, DEFAULT_RTOL, false);
     }
 
-    /** As {@link #check(ToDoubleFunction, double[], double[], double)} with relative tolerance {@code rtol}. */
+    /**
+     * As {@link #check(ToDoubleFunction, double[], double[], double)}, with relative tolerance {@code rtol} in place of
+     * {@link #DEFAULT_RTOL} (the absolute part, {@code rtol · max_j |fd_j|}, follows it).
+     *
+     * <p>How f is called and what a NaN does: see the class comment.
+     *
+     * @param f        the scalar function whose gradient is checked
+     * @param x        the point, at least one component, every one finite
+     * @param gradient the analytic gradient of f at x, as long as x
+     * @param step     the relative step, in (0, 1), never changed
+     * @param rtol     the relative tolerance, in (0, 1)
+     * @return the outcome; {@link Result#passes()} says whether the gradient is right
+     * @throws NullPointerException     if an argument is null
+     * @throws IllegalArgumentException if x is empty or has a NaN or infinite component, gradient's length differs
+     *                                  from x's, step or rtol is not in (0, 1), the step does not change some
+     *                                  {@code x_i}, or the rounding of f makes some difference uncertain by more than a
+     *                                  tenth of its tolerance
+     */
     public static Result check(ToDoubleFunction<double[]> f, double[] x, double[] gradient, double step, double rtol) {
         return run(f, x, gradient, step, rtol, false);
     }
@@ -83,6 +141,12 @@ public final class GradCheck {
         }
         if (gradient.length != x.length) {
             throw new IllegalArgumentException("gradient has " + gradient.length + " components but x has " + x.length);
+        }
+        for (int i = 0; i < x.length; i++) {
+            if (!Double.isFinite(x[i])) {
+                throw new IllegalArgumentException("x[" + i + "] = " + x[i] + ": must be finite (a finite difference "
+                        + "needs a finite point)");
+            }
         }
         if (!(step > 0) || !(step < 1)) {
             throw new IllegalArgumentException("step must be in (0, 1) (relative to max(|x_i|, 1)), was " + step);
@@ -192,14 +256,14 @@ public final class GradCheck {
      * {@code x → ⟨v, softmax(x)⟩}.
      *
      * @param pm the backend under test
-     * @param x  the logits, finite, at least one
+     * @param x  the logits, at least one, every one finite
      * @param v  the projection, as long as x
      * @return the outcome; {@link Result#passes()} says whether the gradient is right
      * @throws NullPointerException     if an argument is null
-     * @throws IllegalArgumentException if x is empty or v's length differs from x's
+     * @throws IllegalArgumentException if x is empty or has a NaN or infinite entry, or v's length differs from x's
      */
     public static Result softmaxBackward(Panmax pm, double[] x, double[] v) {
-        int n = checkPair(x, v);
+        int n = checkPair(pm, x, v);
         double[] p = new double[n];
         pm.softmax(x, p);
         double[] g = new double[n];
@@ -215,14 +279,14 @@ public final class GradCheck {
      * Checks {@code pm.logSoftmaxBackward} at logits x against finite differences of {@code x → ⟨v, log_softmax(x)⟩}.
      *
      * @param pm the backend under test
-     * @param x  the logits, finite, at least one
+     * @param x  the logits, at least one, every one finite
      * @param v  the projection, as long as x
      * @return the outcome; {@link Result#passes()} says whether the gradient is right
      * @throws NullPointerException     if an argument is null
-     * @throws IllegalArgumentException if x is empty or v's length differs from x's
+     * @throws IllegalArgumentException if x is empty or has a NaN or infinite entry, or v's length differs from x's
      */
     public static Result logSoftmaxBackward(Panmax pm, double[] x, double[] v) {
-        int n = checkPair(x, v);
+        int n = checkPair(pm, x, v);
         double[] lp = new double[n];
         pm.logSoftmax(x, lp);
         double[] g = new double[n];
@@ -234,10 +298,29 @@ public final class GradCheck {
         }, x, g);
     }
 
-    /** Checks the cross-entropy gradient of {@code pm.crossEntropy} for one row with a class label. */
+    /**
+     * Checks the gradient that {@code pm.crossEntropy} computes for one row of logits x with a class label, against
+     * finite differences of its loss ({@link Reduction#NONE}, no class weights).
+     *
+     * @param pm             the backend under test
+     * @param x              the logits, at least one, every one finite
+     * @param label          the target class, in {@code [0, x.length)}
+     * @param labelSmoothing s in [0, 1] (0: none), as {@link CrossEntropyOptions#labelSmoothing()}
+     * @return the outcome; {@link Result#passes()} says whether the gradient is right
+     * @throws NullPointerException     if {@code pm} or {@code x} is null
+     * @throws IllegalArgumentException if x is empty or has a NaN or infinite entry, label is outside
+     *                                  {@code [0, x.length)}, or labelSmoothing is not in [0, 1]
+     */
     public static Result crossEntropy(Panmax pm, double[] x, long label, double labelSmoothing) {
+        Objects.requireNonNull(pm, "pm");
         Objects.requireNonNull(x, "x");
         int n = x.length;
+        if (n == 0) {
+            throw new IllegalArgumentException("x must have at least one component");
+        }
+        if (label < 0 || label >= n) {
+            throw new IllegalArgumentException("label = " + label + ": must be a class of x, in [0, " + n + ")");
+        }
         Matrix labels = Matrix.of(new long[] {label});
         double[] g = new double[n];
         double[] loss = new double[1];
@@ -250,7 +333,8 @@ public final class GradCheck {
         }, x, g);
     }
 
-    private static int checkPair(double[] x, double[] v) {
+    private static int checkPair(Panmax pm, double[] x, double[] v) {
+        Objects.requireNonNull(pm, "pm");
         Objects.requireNonNull(x, "x");
         Objects.requireNonNull(v, "v");
         if (x.length != v.length) {

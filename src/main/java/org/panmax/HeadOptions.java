@@ -14,7 +14,12 @@ public record HeadOptions(double temperature, Matrix bias, boolean transposed, b
     /** Temperature 1, no bias, w of {@code K x d}, probabilities. */
     public static final HeadOptions DEFAULT = new HeadOptions(1, null, false, false);
 
-    /** Checks the temperature. */
+    /**
+     * Checks what does not depend on x (at the call the temperature must also be a normal number of x's type, and
+     * the bias a vector of K values of x's type).
+     *
+     * @throws IllegalArgumentException if {@code temperature} is not finite and {@code > 0}
+     */
     public HeadOptions {
         if (!(temperature > 0) || Double.isInfinite(temperature)) {
             throw new IllegalArgumentException("temperature must be finite and > 0, was " + temperature);

@@ -11,7 +11,12 @@ package org.panmax;
  * @param topValues     optional, with topIndices: their (log-)probabilities, {@code B x k}
  */
 public record HeadOutputs(Matrix logits, Matrix probabilities, Matrix topIndices, Matrix topValues) {
-    /** Checks that something is asked and that topValues comes with topIndices. */
+    /**
+     * Checks what does not depend on x (types, shapes and overlaps are checked at the call).
+     *
+     * @throws IllegalArgumentException if logits, probabilities and topIndices are all null, or {@code topValues} is
+     *                                  given without {@code topIndices}
+     */
     public HeadOutputs {
         if (logits == null && probabilities == null && topIndices == null) {
             throw new IllegalArgumentException("a head needs at least one output: logits, probabilities or topIndices");
@@ -38,7 +43,7 @@ public record HeadOutputs(Matrix logits, Matrix probabilities, Matrix topIndices
      * @param topIndices I64 {@code B x k} output, not {@code null}
      * @param topValues {@code B x k} output of x's type, or {@code null}
      * @return outputs writing only the top-k
-     * @throws IllegalArgumentException if {@code topValues} is given and {@code topIndices} is {@code null}, or both are {@code null}
+     * @throws IllegalArgumentException if {@code topIndices} is {@code null} (with or without {@code topValues})
      */
     public static HeadOutputs top(Matrix topIndices, Matrix topValues) {
         return new HeadOutputs(null, null, topIndices, topValues);
@@ -49,6 +54,7 @@ public record HeadOutputs(Matrix logits, Matrix probabilities, Matrix topIndices
      *
      * @param logits {@code B x K} output of x's type, or {@code null}
      * @return a new outputs object; this one is unchanged
+     * @throws IllegalArgumentException if {@code logits} is null and nothing else is asked
      */
     public HeadOutputs withLogits(Matrix logits) {
         return new HeadOutputs(logits, probabilities, topIndices, topValues);
@@ -59,6 +65,7 @@ public record HeadOutputs(Matrix logits, Matrix probabilities, Matrix topIndices
      *
      * @param probabilities {@code B x K} output of x's type, or {@code null}
      * @return a new outputs object; this one is unchanged
+     * @throws IllegalArgumentException if {@code probabilities} is null and nothing else is asked
      */
     public HeadOutputs withProbabilities(Matrix probabilities) {
         return new HeadOutputs(logits, probabilities, topIndices, topValues);
@@ -70,7 +77,8 @@ public record HeadOutputs(Matrix logits, Matrix probabilities, Matrix topIndices
      * @param topIndices I64 {@code B x k} output, or {@code null}
      * @param topValues {@code B x k} output of x's type, or {@code null}; only with topIndices
      * @return a new outputs object; this one is unchanged
-     * @throws IllegalArgumentException if {@code topValues} is given without {@code topIndices}, or nothing is left to write
+     * @throws IllegalArgumentException if {@code topValues} is given without {@code topIndices}, or nothing is left to
+     *                                  write
      */
     public HeadOutputs withTop(Matrix topIndices, Matrix topValues) {
         return new HeadOutputs(logits, probabilities, topIndices, topValues);

@@ -72,6 +72,8 @@ public final class Matrix {
      *
      * @param a the backing array, not copied
      * @return a view over {@code a}; no copy
+     * @throws NullPointerException if {@code a} is null
+     * @throws IllegalArgumentException if {@code a} is empty (a row needs at least one element)
      */
     public static Matrix of(float[] a) {
         return of(a, 0, 1, Objects.requireNonNull(a, "array").length, 0);
@@ -84,8 +86,9 @@ public final class Matrix {
      * @param rows number of rows, {@code >= 0}
      * @param cols number of columns, {@code >= 1}
      * @return a view over {@code a}; no copy
-     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}
-     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code a}
+     * @throws NullPointerException if {@code a} is null
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or {@code rows * cols} overflows a long
+     * @throws IndexOutOfBoundsException if {@code rows * cols} exceeds {@code a.length}
      */
     public static Matrix of(float[] a, long rows, long cols) {
         return of(a, 0, rows, cols, cols);
@@ -100,8 +103,11 @@ public final class Matrix {
      * @param cols number of columns, {@code >= 1}
      * @param stride elements from one row to the next, {@code >= cols}, or 0 to repeat one row
      * @return a view over {@code a}; no copy
-     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}
-     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code a}
+     * @throws NullPointerException if {@code a} is null
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, the stride is neither 0 nor
+     *         {@code >= cols}, or the span overflows a long
+     * @throws IndexOutOfBoundsException if {@code offset < 0}, or the last element,
+     *         {@code offset + (rows − 1) * stride + cols − 1}, lies beyond {@code a}
      */
     public static Matrix of(float[] a, long offset, long rows, long cols, long stride) {
         return ofArray(DType.F32, a, Objects.requireNonNull(a, "array").length, offset, rows, cols, stride);
@@ -112,6 +118,8 @@ public final class Matrix {
      *
      * @param a the backing array, not copied
      * @return a view over {@code a}; no copy
+     * @throws NullPointerException if {@code a} is null
+     * @throws IllegalArgumentException if {@code a} is empty (a row needs at least one element)
      */
     public static Matrix of(double[] a) {
         return of(a, 0, 1, Objects.requireNonNull(a, "array").length, 0);
@@ -124,8 +132,9 @@ public final class Matrix {
      * @param rows number of rows, {@code >= 0}
      * @param cols number of columns, {@code >= 1}
      * @return a view over {@code a}; no copy
-     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}
-     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code a}
+     * @throws NullPointerException if {@code a} is null
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or {@code rows * cols} overflows a long
+     * @throws IndexOutOfBoundsException if {@code rows * cols} exceeds {@code a.length}
      */
     public static Matrix of(double[] a, long rows, long cols) {
         return of(a, 0, rows, cols, cols);
@@ -140,8 +149,11 @@ public final class Matrix {
      * @param cols number of columns, {@code >= 1}
      * @param stride elements from one row to the next, {@code >= cols}, or 0 to repeat one row
      * @return a view over {@code a}; no copy
-     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}
-     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code a}
+     * @throws NullPointerException if {@code a} is null
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, the stride is neither 0 nor
+     *         {@code >= cols}, or the span overflows a long
+     * @throws IndexOutOfBoundsException if {@code offset < 0}, or the last element,
+     *         {@code offset + (rows − 1) * stride + cols − 1}, lies beyond {@code a}
      */
     public static Matrix of(double[] a, long offset, long rows, long cols, long stride) {
         return ofArray(DType.F64, a, Objects.requireNonNull(a, "array").length, offset, rows, cols, stride);
@@ -152,6 +164,8 @@ public final class Matrix {
      *
      * @param a the backing array, not copied
      * @return a view over {@code a}; no copy
+     * @throws NullPointerException if {@code a} is null
+     * @throws IllegalArgumentException if {@code a} is empty (a row needs at least one element)
      */
     public static Matrix of(long[] a) {
         return of(a, 0, 1, Objects.requireNonNull(a, "array").length, 0);
@@ -181,8 +195,11 @@ public final class Matrix {
      * @param cols number of columns, {@code >= 1}
      * @param stride elements from one row to the next, {@code >= cols}, or 0 to repeat one row
      * @return a view over {@code a}; no copy
-     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}
-     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code a}
+     * @throws NullPointerException if {@code a} is null
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, the stride is neither 0 nor
+     *         {@code >= cols}, or the span overflows a long
+     * @throws IndexOutOfBoundsException if {@code offset < 0}, or the last element,
+     *         {@code offset + (rows − 1) * stride + cols − 1}, lies beyond {@code a}
      */
     public static Matrix of(long[] a, long offset, long rows, long cols, long stride) {
         return ofArray(DType.I64, a, Objects.requireNonNull(a, "array").length, offset, rows, cols, stride);
@@ -193,6 +210,8 @@ public final class Matrix {
      *
      * @param a the backing array, not copied
      * @return a view over {@code a}; no copy
+     * @throws NullPointerException if {@code a} is null
+     * @throws IllegalArgumentException if {@code a} is empty (a row needs at least one element)
      */
     public static Matrix of(byte[] a) {
         return of(a, 0, 1, Objects.requireNonNull(a, "array").length, 0);
@@ -205,8 +224,9 @@ public final class Matrix {
      * @param rows number of rows, {@code >= 0}
      * @param cols number of columns, {@code >= 1}
      * @return a view over {@code a}; no copy
-     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}
-     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code a}
+     * @throws NullPointerException if {@code a} is null
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or {@code rows * cols} overflows a long
+     * @throws IndexOutOfBoundsException if {@code rows * cols} exceeds {@code a.length}
      */
     public static Matrix of(byte[] a, long rows, long cols) {
         return of(a, 0, rows, cols, cols);
@@ -221,8 +241,11 @@ public final class Matrix {
      * @param cols number of columns, {@code >= 1}
      * @param stride elements from one row to the next, {@code >= cols}, or 0 to repeat one row
      * @return a view over {@code a}; no copy
-     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}
-     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code a}
+     * @throws NullPointerException if {@code a} is null
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, the stride is neither 0 nor
+     *         {@code >= cols}, or the span overflows a long
+     * @throws IndexOutOfBoundsException if {@code offset < 0}, or the last element,
+     *         {@code offset + (rows − 1) * stride + cols − 1}, lies beyond {@code a}
      */
     public static Matrix of(byte[] a, long offset, long rows, long cols, long stride) {
         return ofArray(DType.U8, a, Objects.requireNonNull(a, "array").length, offset, rows, cols, stride);
@@ -254,8 +277,11 @@ public final class Matrix {
      * @param t the element type
      * @param s the memory, native or heap
      * @return a view over {@code s}; no copy
+     * @throws NullPointerException if {@code t} or {@code s} is null
      * @throws IllegalStateException if the segment's arena is closed
-     * @throws IllegalArgumentException if the segment is misaligned for {@code t}
+     * @throws IllegalArgumentException if the segment holds no whole element of {@code t}, a native segment's
+     *         element (0, 0) is not aligned to {@code t.bytes()}, or a heap segment's array has elements narrower
+     *         than {@code t}'s (a {@code byte[]}-backed segment cannot hold F32)
      */
     public static Matrix of(DType t, MemorySegment s) {
         Objects.requireNonNull(t, "dtype");
@@ -271,16 +297,20 @@ public final class Matrix {
      * @param rows number of rows, {@code >= 0}
      * @param cols number of columns, {@code >= 1}
      * @return a view over {@code s}; no copy
+     * @throws NullPointerException if {@code t} or {@code s} is null
      * @throws IllegalStateException if the segment's arena is closed
-     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}, or the segment is misaligned for {@code t}
-     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code s}
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, {@code rows * cols} overflows a long,
+     *         a native segment's element (0, 0) is not aligned to {@code t.bytes()}, or a heap segment's array
+     *         has elements narrower than {@code t}'s (a {@code byte[]}-backed segment cannot hold F32)
+     * @throws IndexOutOfBoundsException if {@code rows * cols} elements of {@code t} exceed the segment
      */
     public static Matrix of(DType t, MemorySegment s, long rows, long cols) {
         return of(t, s, 0, rows, cols, cols);
     }
 
     /**
-     * {@code rows x cols} of type {@code t} with row stride {@code stride} (elements) from element {@code offset} (elements, not bytes) of the segment.
+     * {@code rows x cols} of type {@code t} with row stride {@code stride} (elements) from element {@code offset}
+     * (elements, not bytes) of the segment.
      *
      * @param t the element type
      * @param s the memory, native or heap
@@ -289,9 +319,13 @@ public final class Matrix {
      * @param cols number of columns, {@code >= 1}
      * @param stride elements from one row to the next, {@code >= cols}, or 0 to repeat one row
      * @return a view over {@code s}; no copy
+     * @throws NullPointerException if {@code t} or {@code s} is null
      * @throws IllegalStateException if the segment's arena is closed
-     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, or the stride is neither 0 nor {@code >= cols}, or the segment is misaligned for {@code t}
-     * @throws IndexOutOfBoundsException if {@code offset < 0} or the view does not fit in {@code s}
+     * @throws IllegalArgumentException if {@code rows < 0}, {@code cols < 1}, the stride is neither 0 nor
+     *         {@code >= cols}, the span overflows a long, a native segment's element (0, 0) is not aligned to {@code t.bytes()}, or a heap segment's array
+     *         has elements narrower than {@code t}'s (a {@code byte[]}-backed segment cannot hold F32)
+     * @throws IndexOutOfBoundsException if {@code offset < 0}, or the last element,
+     *         {@code offset + (rows − 1) * stride + cols − 1}, lies beyond the segment's whole elements
      */
     public static Matrix of(DType t, MemorySegment s, long offset, long rows, long cols, long stride) {
         Objects.requireNonNull(t, "dtype");

@@ -231,7 +231,8 @@ public final class SampleOptions {
     }
 
     /**
-     * A copy with per-row seeds and steps (I64 vectors; either may be {@code null}: then seed() or step()).
+     * A copy with per-row seeds and steps (I64 vectors; either may be {@code null}: then seed() or step()). It
+     * draws from seeds: any uniforms are dropped.
      *
      * @param seeds I64 vector, one seed per row, or {@code null}
      * @param steps I64 vector, one step per row, or {@code null}
@@ -243,7 +244,8 @@ public final class SampleOptions {
     }
 
     /**
-     * A copy drawing row r at {@code uniforms[r]} in [0, 1) (an F64 vector) instead of from a seed.
+     * A copy drawing row r at {@code uniforms[r]} (an F64 vector; each value must be in [0, 1), checked at the call)
+     * instead of from a seed: any per-row seeds and steps are dropped.
      *
      * @param uniforms F64 vector of draws in [0, 1), one per row, or {@code null}: draw from seeds
      * @return a new options object; this one is unchanged
@@ -394,6 +396,7 @@ public final class SampleOptions {
      * @param from first row, inclusive, {@code >= 0}
      * @param to last row, exclusive, {@code from <= to <= rows}
      * @return a new options object for that row range; the scalar settings are shared
+     * @throws IndexOutOfBoundsException if {@code [from, to)} is not within the rows of a per-row input
      */
     public SampleOptions rows(long from, long to) {
         return new SampleOptions(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,

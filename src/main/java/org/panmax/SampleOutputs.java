@@ -26,7 +26,12 @@ public record SampleOutputs(Matrix tokens, Matrix scores, Matrix topIndices, Mat
     /** Columns of {@code scores}. */
     public static final int SCORES = 4;
 
-    /** Checks that tokens is present and that topLogprobs comes with topIndices. */
+    /**
+     * Checks what does not depend on the logits (types, shapes and overlaps are checked at the call).
+     *
+     * @throws NullPointerException if {@code tokens} is null
+     * @throws IllegalArgumentException if {@code topLogprobs} is given without {@code topIndices}
+     */
     public SampleOutputs {
         java.util.Objects.requireNonNull(tokens, "tokens");
         if (topLogprobs != null && topIndices == null) {

@@ -26,7 +26,12 @@ public record SoftmaxOptions(double temperature, Matrix mask, Matrix bias, boole
     /** Plain log-softmax. */
     public static final SoftmaxOptions LOG = new SoftmaxOptions(1, null, null, true, false);
 
-    /** Checks what does not depend on the logits: the temperature is finite and positive. */
+    /**
+     * Checks what does not depend on the logits (the mask's and bias's types and shapes, and the temperature's range
+     * in the logits' type, are checked at the call).
+     *
+     * @throws IllegalArgumentException if {@code temperature} is not finite and {@code > 0}
+     */
     public SoftmaxOptions {
         if (!(temperature > 0) || Double.isInfinite(temperature)) {
             throw new IllegalArgumentException("temperature must be finite and > 0, was " + temperature);

@@ -19,7 +19,12 @@ public record TopKOptions(long k, Values values) {
         LOG_PROBABILITIES
     }
 
-    /** Checks k >= 1 and a non-null kind. */
+    /**
+     * Checks what does not depend on the logits (k against the row length is checked at the call).
+     *
+     * @throws IllegalArgumentException if {@code k < 1}
+     * @throws NullPointerException if {@code values} is null
+     */
     public TopKOptions {
         if (k < 1) {
             throw new IllegalArgumentException("k must be >= 1, was " + k);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
@@ -101,6 +102,31 @@ class GradCheckTest {
         assertThrows(NullPointerException.class, () -> GradCheck.check(null, new double[1], new double[1]));
         Panmax pm = Panmax.backend(Panmax.backends().get(0));
         assertThrows(IllegalArgumentException.class, () -> GradCheck.softmaxBackward(pm, new double[2], new double[3]));
+        // a finite difference across an infinity (or at NaN) means nothing: rejected, naming the component
+        for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+            IllegalArgumentException nf = assertThrows(IllegalArgumentException.class,
+                    () -> GradCheck.check(f, new double[] {0, bad}, new double[2]));
+            assertTrue(nf.getMessage().startsWith("x[1] = " + bad + ": must be finite"), nf.getMessage());
+            assertThrows(IllegalArgumentException.class,
+                    () -> GradCheck.softmaxBackward(pm, new double[] {bad, 0}, new double[2]));
+            assertThrows(IllegalArgumentException.class, () -> GradCheck.crossEntropy(pm, new double[] {bad, 0}, 1, 0));
+        }
+        // the label must be a class of x (the ignore index would check a constant 0)
+        for (long label : new long[] {-100, -1, 3}) {
+            IllegalArgumentException l = assertThrows(IllegalArgumentException.class,
+                    () -> GradCheck.crossEntropy(pm, new double[3], label, 0));
+            assertTrue(l.getMessage().equals("label = " + label + ": must be a class of x, in [0, 3)"), l.getMessage());
+        }
+        IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
+                () -> GradCheck.crossEntropy(pm, new double[0], 0, 0));
+        assertTrue(empty.getMessage().contains("x must have at least one component"), empty.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> GradCheck.crossEntropy(pm, new double[3], 0, 1.5));
+        for (var call : List.<Runnable>of(() -> GradCheck.softmaxBackward(null, new double[2], new double[2]),
+                () -> GradCheck.logSoftmaxBackward(null, new double[2], new double[2]),
+                () -> GradCheck.crossEntropy(null, new double[2], 0, 0))) {
+            NullPointerException npe = assertThrows(NullPointerException.class, call::run);
+            assertTrue("pm".equals(npe.getMessage()), npe.getMessage());
+        }
     }
 
     @ParameterizedTest
