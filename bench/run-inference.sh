@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The inference benchmarks of issue 14 (sampling, heads, Executor scaling) -> bench/results/inference-*.json.
+# The inference benchmarks of issue 14 (sampling, heads, Executor scaling) -> bench/results/inference-*.json and
+# bench/REPORT-inference.md.
 #   bash bench/run-inference.sh [--short|--full]      (after ./panmax bench has built bench/target/benchmarks.jar)
 # --short: V = 32000 and 128256, peaked rows, the three configs; heads at d = 768; tasks 1 and the core count.
 # --full:  the issue's whole matrix: V up to 256000, peaked and flat rows, heads B in {1, 8, 64} x d in {768, 1024}
@@ -16,7 +17,7 @@ out="$here/results"
 mkdir -p "$out"
 cores=$(nproc)
 tasks=1; t=2; while (( t < cores )); do tasks+=",$t"; t=$((t * 2)); done; tasks+=",$cores"
-jmh() { "$java" "${jvm[@]}" -jar "$jar" "$@" -foe true; }
+jmh() { "$java" "${jvm[@]}" -jar "$jar" "$@" -prof gc -foe true; }
 if [[ "$mode" == short ]]; then
     it=(-wi 2 -i 3 -w 500ms -r 500ms -f 1)
     jmh SamplingBenchmark "${it[@]}" -p v=32000,128256 -p rows=peaked -rf json -rff "$out/inference-short-sampling.json"
@@ -30,4 +31,9 @@ else
         -rf json -rff "$out/inference-full-heads.json"
     jmh SplitBenchmark "${it[@]}" -p tasks="$tasks" -rf json -rff "$out/inference-full-split.json"
 fi
-echo "bench: inference results in $out/inference-$mode-*.json"
+# The inference section of the report: bench/REPORT-inference.md (medians, ratios, each target's verdict).
+"$java" -cp "$jar" org.panmax.bench.InferenceReport "$here/REPORT-inference.md" \
+    "$out/inference-$mode-sampling.json" "$out/inference-$mode-heads.json" "$out/inference-$mode-split.json" -- \
+    "Run: \`bench/run-inference.sh --$mode\` on $(date -u +%Y-%m-%d), commit $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')" \
+    "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $cores cores; JDK: $("$java" -version 2>&1 | head -1)"
+echo "bench: inference results in $out/inference-$mode-*.json, the report in $here/REPORT-inference.md"

@@ -36,10 +36,11 @@ public final class Report {
         }
     }
 
-    public static void main(String[] args) throws IOException {
+    /** JMH's JSON results, one Row a case (benchmark names without the package). */
+    static List<Row> read(List<Path> files) throws IOException {
         JsonArray all = new JsonArray();
-        for (String f : args[0].split(",")) {
-            all.addAll(JsonParser.parseString(Files.readString(Path.of(f))).getAsJsonArray());
+        for (Path f : files) {
+            all.addAll(JsonParser.parseString(Files.readString(f)).getAsJsonArray());
         }
         List<Row> rows = new ArrayList<>();
         for (JsonElement e : all) {
@@ -62,6 +63,15 @@ public final class Report {
             }
             rows.add(new Row(bench, params, median, err, alloc, worst));
         }
+        return rows;
+    }
+
+    public static void main(String[] args) throws IOException {
+        List<Path> files = new ArrayList<>();
+        for (String f : args[0].split(",")) {
+            files.add(Path.of(f));
+        }
+        List<Row> rows = read(files);
         StringBuilder md = new StringBuilder();
         md.append("# panmax benchmark report\n\n");
         for (int i = 3; i < args.length; i++) {
@@ -190,6 +200,10 @@ public final class Report {
                 rate = Math.max(rate, q.allocPerOp() / q.median());
             }
         }
+        // Only calls of at most 40 µs (>= 10 000 calls in a 400 ms iteration): in slower cases the bytes the harness
+        // and the JVM's own threads allocate per iteration, spread over few calls, are above 1 B/call by themselves
+        // (FacadeAllocationTest proves every facade path allocation-free deterministically, with escape analysis off).
+        final double maxNs = 40_000;
         double maxAlloc = 0;
         String where = "none";
         double maxJava = 0;
@@ -197,7 +211,7 @@ public final class Report {
         for (Row r : rows) {
             String c = r.p("contender");
             if (Double.isNaN(r.allocPerOp()) || r.bench().startsWith("Floor") || c.startsWith("raw") || c.equals("onnxruntime")
-                    || c.startsWith("floor")) { // not facade paths
+                    || c.startsWith("floor") || r.median() > maxNs) { // not facade paths, or too few calls
                 continue;
             }
             double excess = r.allocPerOp() - rate * r.median();
@@ -217,8 +231,10 @@ public final class Report {
         double worstFork = 0;
         String whereFork = "none";
         for (Row r : rows) {
-            if (Double.isNaN(r.worstForkAlloc()) || r.bench().startsWith("Floor") || r.p("contender").startsWith("raw")
-                    || r.p("contender").startsWith("java-vector")) {
+            String c = r.p("contender");
+            if (Double.isNaN(r.worstForkAlloc()) || r.bench().startsWith("Floor") || c.startsWith("raw")
+                    || c.startsWith("java-vector") || c.equals("onnxruntime") || c.startsWith("floor")
+                    || r.median() > maxNs) {
                 continue;
             }
             double excess = r.worstForkAlloc() - 2 * rate * r.median();
@@ -228,10 +244,10 @@ public final class Report {
                         + r.p("memory") + " " + (r.p("op").isEmpty() ? r.p("shape") : r.p("op") + " n=" + r.p("n"));
             }
         }
-        md.append(String.format(Locale.ROOT, "| 0 B/op in every fork of every native and java-scalar facade path (the "
+        md.append(String.format(Locale.ROOT, "| 0 B/op in every fork of every native and java-scalar facade path of <= 40 µs (the "
                 + "worst fork's B/op beyond twice the harness's rate) | max %.2f B/op (%s) | %s |\n", worstFork, whereFork,
                 worstFork < 1 ? "holds" : "missed: a fork allocates"));
-        md.append(String.format(Locale.ROOT, "| 0 B/op on every facade path (gc profiler, beyond the harness's own rate,"
+        md.append(String.format(Locale.ROOT, "| 0 B/op on every facade path of <= 40 µs (gc profiler, beyond the harness's own rate,"
                 + " measured on the raw critical handle, times the op's time) | native: max %.2f B/op (%s); pure Java:"
                 + " max %.2f B/op (%s) | %s |\n", maxAlloc, where, maxJava, whereJava,
                 maxAlloc < 1 && maxJava < 1 ? "holds" : "missed"));
@@ -250,6 +266,7 @@ public final class Report {
         Row d = ops.get("f64|1024|softmax|" + nat);
         Row ds = ops.get("f64|1024|softmax|java-scalar");
         target(md, "float64 n=1024: ≥ 10× java-scalar", d, ds, 10);
+        issue13(md, f32heap, nat, copyNs, ops);
         // The analysis below was made on the machines it names; a run elsewhere (-Dpanmax.report.notes=FILE)
         // appends its own notes instead.
         String notes = System.getProperty("panmax.report.notes");
@@ -335,6 +352,45 @@ public final class Report {
         return base == null ? "" : String.format(Locale.ROOT, "%.2f", base.median() / r.median());
     }
 
+    /** Issue 13's targets: time ratios (smaller is faster) against the best Java Vector API, the C floor and ORT. */
+    static void issue13(StringBuilder md, Map<String, Row> f32heap, String nat, Map<Long, Double> copyNs,
+                        Map<String, Row> ops) {
+        md.append("\n## Targets (issue 13), float32, time ratios (panmax's time over the other's: below 1 is faster)\n\n")
+                .append("| target | measured | verdict |\n|---|---|---|\n");
+        for (String shape : new String[] {"1x16", "1x128", "4096x10", "4096x16"}) {
+            ratio(md, "short rows " + shape + ": " + nat + " ≤ 0.7× the best Java Vector API", f32heap.get(shape + "|" + nat),
+                    bestOf(f32heap, shape, "java-vector"), 0.7);
+        }
+        ratio(md, "n=16: facade ≤ 1.1× the minimal two-pass AVX2 C kernel (floor-c2pass)", f32heap.get("1x16|" + nat),
+                f32heap.get("1x16|floor-c2pass"), 1.1);
+        for (String shape : new String[] {"1x16384", "1x262144", "1x4194304", "256x1000", "64x32000"}) {
+            ratio(md, shape + ": " + nat + " (heap) ≤ 0.85× ONNX Runtime (pinned off-heap tensors, 1 thread)",
+                    f32heap.get(shape + "|" + nat), f32heap.get(shape + "|onnxruntime"), 0.85);
+        }
+        Row big = f32heap.get("1x4194304|" + nat);
+        Double copyBig = copyNs.get(4194304L * 4);
+        if (big != null && copyBig != null) {
+            // the blocked pass reads x, writes y, reads y and writes it again: two copies' bytes
+            double f = 2 * copyBig / big.median();
+            md.append(String.format(Locale.ROOT, "| n=4194304: ≥ 75%% of the copy floor for the bytes moved (2 copies: x "
+                    + "read, y written, read, written) | %s | %s |%n", pct(f), f >= 0.75 ? "holds" : "missed"));
+        }
+        Row soft = ops.get("f32|1024|softmax|" + nat);
+        Row exact = ops.get("f32|1024|exact|" + nat);
+        ratio(md, "EXACT ≤ 2× the default (n=1024)", exact, soft, 2.0);
+    }
+
+    /** A "time ≤ max × other's time" row. */
+    static void ratio(StringBuilder md, String what, Row ours, Row other, double max) {
+        if (ours == null || other == null) {
+            md.append("| ").append(what).append(" | not measured in this run | |\n");
+            return;
+        }
+        double q = ours.median() / other.median();
+        md.append(String.format(Locale.ROOT, "| %s | %.2f× (%.1f vs %.1f ns) | %s |%n", what, q, ours.median(),
+                other.median(), q <= max ? "holds" : "missed"));
+    }
+
     static String pct(double f) {
         return String.format(Locale.ROOT, "%.0f%%", 100 * f);
     }
@@ -343,6 +399,19 @@ public final class Report {
     static final String WHAT_BOUNDS = """
 
             ## What bounds the missed targets
+
+            **Issue 13 (2026-12-02, this machine).** ONNX Runtime ties panmax on long rows and batches. A focused
+            run with both on off-heap memory (2 forks, 5 × 0.5 s) gave panmax's time over ORT's as 0.60 at n = 16 384,
+            1.03 at 262 144, 0.93 at 4 Mi, 0.99 at 256 × 1000, 1.24 at 64 × 32 000 and 0.80 at 4096 × 16. MLAS uses
+            the same three passes (max; exp stored and summed; scale), and both are bound by the exp's FMA work plus
+            the passes' loads and stores (the n = 1024 split below: ~40 % memory traffic, ~45 % exp). A 15 % lead
+            needs a cheaper exp per element at equal accuracy, or fewer passes; neither is built yet. At n = 16 the
+            facade costs what the raw critical call costs (1.01×), and the minimal two-pass C kernel is ~2× faster
+            (30 vs 56 ns). The difference is the C library's fixed cost per call: the ISA dispatch, the scan for
+            NaN/±inf, the overflow test for large temperatures, and sums widened to double. Each part's share has not
+            been measured yet. The 40 µs cut in the allocation rows: at fewer than 10 000 calls an iteration, the
+            harness's own bytes per call exceed 1 B. FacadeAllocationTest proves the paths allocation-free
+            deterministically (-Xbatch, with and without escape analysis).
 
             Measured on the machine of the committed run (2-core AMD EPYC with AVX-512, a Zen 4 VM) unless a
             line says otherwise; earlier sessions ran on a Zen 3 VM without AVX-512 and are named as such.
