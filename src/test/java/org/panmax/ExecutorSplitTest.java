@@ -147,4 +147,22 @@ class ExecutorSplitTest {
             }
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void rowRangesOfPerRowDrawsIncludingEmptyOnes() {
+        long[] seeds = {11, 12, 13, 14};
+        long[] steps = {1, 2, 3, 4};
+        SampleOptions o = SampleOptions.DEFAULT.withRowDraws(Matrix.of(seeds), Matrix.of(steps));
+        SampleOptions mid = o.rows(1, 3);
+        assertEquals(2, mid.seeds().cols());
+        assertEquals(12, ((long[]) mid.seeds().array())[(int) mid.seeds().offset()]);
+        assertEquals(3, ((long[]) mid.steps().array())[(int) mid.steps().offset() + 1]);
+        for (long at = 0; at <= 4; at++) {
+            SampleOptions none = o.rows(at, at); // an empty piece of a split: 0 elements, not an error
+            assertEquals(true, none.seeds().isVector(0), none.seeds().toString());
+            assertEquals(true, none.steps().isVector(0), none.steps().toString());
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> o.rows(3, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> o.rows(2, 5));
+    }
 }

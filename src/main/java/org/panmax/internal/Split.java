@@ -100,18 +100,22 @@ public final class Split {
         if (v.rows() != 1 || v.cols() == 1) {
             return v.rows(from, to); // a column of stride 1 (or a 1 x 1)
         }
+        Objects.checkFromToIndex(from, to, v.cols());
         long n = to - from;
+        // no elements: an empty column (0 x 1), since a row needs at least one column
+        long rows = n == 0 ? 0 : 1;
+        long cols = n == 0 ? 1 : n;
         Object a = v.array();
         DType t = v.dtype();
         if (a != null) {
             long off = v.offset() + from;
             return switch (t) {
-                case F32 -> Matrix.of((float[]) a, off, 1, n, n);
-                case F64 -> Matrix.of((double[]) a, off, 1, n, n);
-                case I64 -> Matrix.of((long[]) a, off, 1, n, n);
-                case U8 -> Matrix.of((byte[]) a, off, 1, n, n);
+                case F32 -> Matrix.of((float[]) a, off, rows, cols, cols);
+                case F64 -> Matrix.of((double[]) a, off, rows, cols, cols);
+                case I64 -> Matrix.of((long[]) a, off, rows, cols, cols);
+                case U8 -> Matrix.of((byte[]) a, off, rows, cols, cols);
             };
         }
-        return Matrix.of(t, Objects.requireNonNull(v.segment()), from, 1, n, n);
+        return Matrix.of(t, Objects.requireNonNull(v.segment()), from, rows, cols, cols);
     }
 }
