@@ -178,7 +178,7 @@ class BenchTest {
         assertTrue(s.contains("softmax f32 n=1024"), s);
         assertTrue(s.contains("softmax f32 256×1000"), s);
         assertTrue(s.contains("Headline: float32 softmax at n = 1024: native-"), s);
-        assertTrue(s.lines().count() < 12, s);
+        assertTrue(s.lines().count() <= 3 + 10, s); // header, the short suite's 10 softmax shapes, two closing lines
     }
 
     @Test
