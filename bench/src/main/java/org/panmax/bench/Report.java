@@ -406,10 +406,12 @@ public final class Report {
             the same three passes (max; exp stored and summed; scale), and both are bound by the exp's FMA work plus
             the passes' loads and stores (the n = 1024 split below: ~40 % memory traffic, ~45 % exp). A 15 % lead
             needs a cheaper exp per element at equal accuracy, or fewer passes; neither is built yet. At n = 16 the
-            facade costs what the raw critical call costs (1.01×), and the minimal two-pass C kernel is ~2× faster
-            (30 vs 56 ns). The difference is the C library's fixed cost per call: the ISA dispatch, the scan for
-            NaN/±inf, the overflow test for large temperatures, and sums widened to double. Each part's share has not
-            been measured yet. The 40 µs cut in the allocation rows: at fewer than 10 000 calls an iteration, the
+            facade costs what the raw critical call costs (a 4-fork run: 60.4 vs 58.2 ns, 1.04×; 0.001 B/op in every
+            fork, the one-row shortcut included), and the minimal two-pass C kernel takes 38 ns (1.57×; 25–42 ns
+            across forks). The difference is the C library's fixed cost per call. perf over 20 M calls of n = 16 in C
+            (AVX-512) splits it: the small-row kernel 71 % (max, exp, the sum widened to double, the scale, the
+            NaN/±inf and overflow tests), the row driver 17 %, the entry point's argument checks 7 %, the ISA
+            dispatch 3 % (it was 5 % before the entry points skipped pthread_once once initialised). The 40 µs cut in the allocation rows: at fewer than 10 000 calls an iteration, the
             harness's own bytes per call exceed 1 B. FacadeAllocationTest proves the paths allocation-free
             deterministically (-Xbatch, with and without escape analysis).
 
