@@ -527,7 +527,9 @@ static inline __attribute__((always_inline)) double pm_expsum_exact_f32_body(con
         float32x4_t e0 = pm_exp2parts_f32(hi, lo);
         pm_exact_t_f32(vld1q_f32(x + i + 4), negm, vs, scaled, &hi, &lo);
         float32x4_t e1 = pm_exp2parts_f32(hi, lo);
-        pm_acc1_f32(&a0, &a1, vaddq_f32(e0, e1));
+        /* each term widened on its own (as on AVX2 and AVX-512): a float e0 + e1 rounds the row's sum */
+        pm_acc1_f32(&a0, &a1, e0);
+        pm_acc1_f32(&a0, &a1, e1);
     }
     for (; i < n; i += 4) {
         int64_t rem = n - i < 4 ? n - i : 4;
