@@ -319,41 +319,31 @@ public final class NativeKernels implements Kernels {
         long tst = hard ? 0 : targets.stride();
         boolean critical = !(plain(logits.rows() * logits.cols(), logits, targets, grad, loss)
                 && (o.weight() == null || o.weight().isNative()));
-        int st = logits.dtype() == DType.F64
-                ? crossEntropyF64(critical, logits, ls, ts, tst, grad, loss, o)
-                : crossEntropyF32(critical, logits, ls, ts, tst, grad, loss, o);
+        int st = crossEntropyCall(critical, logits.dtype() == DType.F64, logits, ls, ts, tst, grad, loss, o);
         if (st != 0) {
             crossEntropyFailed(st, logits.cols());
         }
     }
 
-    private int crossEntropyF32(boolean critical, Matrix x, MemorySegment ls, MemorySegment ts, long tst, Matrix grad,
-                                Matrix loss, CrossEntropyOptions o) {
-        MemorySegment xs = x.segment(), ws = seg(o.weight()), gs = seg(grad), los = loss.segment();
-        long xst = x.stride(), gst = stride(grad), rows = x.rows(), cols = x.cols(), ignore = o.ignoreIndex();
-        float s = (float) o.labelSmoothing();
-        int red = o.reduction().ordinal();
-        try {
-            return critical
-                    ? (int) CROSS_ENTROPY_F32.invokeExact(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols, ignore, s,
-                            red, isa)
-                    : panmax_cross_entropy_ex_f32(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols, ignore, s, red, isa);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    private int crossEntropyF64(boolean critical, Matrix x, MemorySegment ls, MemorySegment ts, long tst, Matrix grad,
-                                Matrix loss, CrossEntropyOptions o) {
+    private int crossEntropyCall(boolean critical, boolean f64, Matrix x, MemorySegment ls, MemorySegment ts, long tst,
+                                 Matrix grad, Matrix loss, CrossEntropyOptions o) {
         MemorySegment xs = x.segment(), ws = seg(o.weight()), gs = seg(grad), los = loss.segment();
         long xst = x.stride(), gst = stride(grad), rows = x.rows(), cols = x.cols(), ignore = o.ignoreIndex();
         double s = o.labelSmoothing();
         int red = o.reduction().ordinal();
         try {
+            if (f64) {
+                return critical
+                        ? (int) CROSS_ENTROPY_F64.invokeExact(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols, ignore,
+                                s, red, isa)
+                        : panmax_cross_entropy_ex_f64(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols, ignore, s, red,
+                                isa);
+            }
             return critical
-                    ? (int) CROSS_ENTROPY_F64.invokeExact(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols, ignore, s,
-                            red, isa)
-                    : panmax_cross_entropy_ex_f64(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols, ignore, s, red, isa);
+                    ? (int) CROSS_ENTROPY_F32.invokeExact(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols, ignore,
+                            (float) s, red, isa)
+                    : panmax_cross_entropy_ex_f32(xs, xst, ls, ts, tst, ws, gs, gst, los, rows, cols, ignore, (float) s,
+                            red, isa);
         } catch (Throwable t) {
             throw rethrow(t);
         }
