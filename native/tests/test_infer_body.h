@@ -602,16 +602,29 @@ static void TF(test_kernel_variants)(const pm_infer_kernels *a, const pm_infer_k
     for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
         const int64_t n = sizes[si];
         for (int fam = 0; fam < FAMILIES; fam++) {
-            if (fam == 7) {
-                continue; /* NaN rows never reach these kernels */
-            }
             RT *z = talloc(&RD, n);
             TF(fill_row)(z, n, fam);
+            if (fam == 7) {
+                /* maxnan finds a NaN anywhere: in a full block, in the tail, first or last */
+                const int64_t at[] = {0, n - 1, n / 2, (n / 64) * 64 < n ? (n / 64) * 64 : n - 1};
+                for (size_t ai = 0; ai < sizeof at / sizeof at[0]; ai++) {
+                    TF(fill_row)(z, n, 1);
+                    z[at[ai]] = (RT)NAN;
+                    RT m0;
+                    CHECK(B_CAT(a->maxnan_, RS)(z, n, &m0) && B_CAT(b->maxnan_, RS)(z, n, &m0),
+                          "maxnan missed a NaN at %lld of %lld", (long long)at[ai], (long long)n);
+                }
+                gfree(z);
+                continue; /* NaN rows never reach the other kernels */
+            }
             RT ma = -B_INF;
             for (int64_t j = 0; j < n; j++) {
                 ma = z[j] > ma ? z[j] : ma;
             }
-            CHECK(B_CAT(a->count_nan_, RS)(z, n) == B_CAT(b->count_nan_, RS)(z, n), "count_nan differs");
+            RT mxa = 0, mxb = 0;
+            const int na = B_CAT(a->maxnan_, RS)(z, n, &mxa), nb = B_CAT(b->maxnan_, RS)(z, n, &mxb);
+            CHECK(!na && !nb && mxa == mxb && mxa == ma, "maxnan: %d %d, %g %g against %g", na, nb,
+                  (double)mxa, (double)mxb, (double)ma);
             if (!isfinite(ma)) {
                 gfree(z);
                 continue;
@@ -637,9 +650,36 @@ static void TF(test_kernel_variants)(const pm_infer_kernels *a, const pm_infer_k
             CHECK(hsum == above, "histogram holds %llu, the entries above t0 %llu", (unsigned long long)hsum,
                   (unsigned long long)above);
             pm_ent *ea = xmalloc((size_t)n * sizeof *ea), *eb = xmalloc((size_t)n * sizeof *eb);
-            int64_t ca = B_CAT(a->collect_, RS)(z, n, ma, s, offset, t0, inv_w, 1024, 300, ea);
-            int64_t cb = B_CAT(b->collect_, RS)(z, n, ma, s, offset, t0, inv_w, 1024, 300, eb);
+            int64_t *sbk = xmalloc((size_t)PM_COLLECT_SCRATCH(n) * sizeof *sbk);
+            int64_t ca = B_CAT(a->collect_, RS)(z, n, ma, s, offset, t0, inv_w, 1024, 300, sbk, ea);
+            int64_t cb = B_CAT(b->collect_, RS)(z, n, ma, s, offset, t0, inv_w, 1024, 300, sbk, eb);
             CHECK(ca == cb && memcmp(ea, eb, (size_t)ca * sizeof *ea) == 0, "collect differs");
+            /* collect against its definition, at thresholds that fall exactly on an entry's t (the
+             * z threshold it derives must neither drop nor add that entry), temperatures far from
+             * 1, and t0 = -inf; with and without the bucket bound */
+            for (int rep = 0; rep < 6; rep++) {
+                const RT sr = rep == 0 ? (RT)1 : rep == 1 ? (RT)1e-3 : rep == 2 ? (RT)1e3 : (RT)tu_range(0.2, 5);
+                const RT tj = (z[tu_below(n)] - ma) * sr;
+                const RT tr = rep == 5 ? -B_INF : tj < 0 ? tj : (RT)-tu_range(0.01, 20);
+                const int32_t bm = rep & 1 ? -1 : 300;
+                const RT iw = tr > -B_INF ? (RT)(1024 / -(double)tr) : (RT)0;
+                int64_t cr = B_CAT(a->collect_, RS)(z, n, ma, sr, offset, tr, iw, 1024, bm, sbk, ea);
+                int64_t want = 0;
+                for (int64_t j = 0; j < n; j++) {
+                    const RT t = (z[j] - ma) * sr;
+                    if (!(t >= tr) || (bm >= 0 && tr > -B_INF &&
+                                       (((int32_t)(-t * iw) < 1024 ? (int32_t)(-t * iw) : 1023) > bm))) {
+                        continue;
+                    }
+                    CHECK(want < cr && ea[want].idx == j && ea[want].z == (double)z[j] &&
+                              ea[want].q == pm_quant((double)B_CAT(pm_dexp_, RS)(t), offset),
+                          "collect entry %lld: index %lld, t %g >= t0 %g (s %g)", (long long)want, (long long)j,
+                          (double)t, (double)tr, (double)sr);
+                    want++;
+                }
+                CHECK(cr == want, "collect kept %lld, the definition %lld (t0 %g, s %g)", (long long)cr,
+                      (long long)want, (double)tr, (double)sr);
+            }
             uint64_t target = qa / 3, qca, qcb;
             int64_t wa = B_CAT(a->walk_, RS)(z, n, ma, s, offset, NULL, target, &qca);
             int64_t wb = B_CAT(b->walk_, RS)(z, n, ma, s, offset, bb, target, &qcb);
@@ -666,6 +706,7 @@ static void TF(test_kernel_variants)(const pm_infer_kernels *a, const pm_infer_k
             CHECK(q == qa, "mass kernel %llu vs scalar %llu", (unsigned long long)qa, (unsigned long long)q);
             free(ea);
             free(eb);
+            free(sbk);
             gfree(z);
         }
     }

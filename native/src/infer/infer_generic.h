@@ -20,13 +20,13 @@
 #define PM_IBLAS_f32 s
 #define PM_IBLAS_f64 d
 
-/* m = the row's max; returns 1 (m unspecified) if the row has a NaN. The max comes from the ISA
- * table (a max is exact, so every ISA agrees), the NaN test from the loop kernels. */
+/* m = the row's max; returns 1 (m unspecified) if the row has a NaN. One pass of the loop
+ * kernels (a max is exact, so every ISA agrees). */
 static int PM_FN(pm_maxnan)(const PM_KT *kt, const pm_infer_kernels *ik, const PM_T *z, int64_t n,
                             PM_T *m)
 {
-    *m = kt->rmax(z, n);
-    return isnan(*m) || PM_IK(ik, count_nan)(z, n) != 0;
+    (void)kt;
+    return PM_IK(ik, maxnan)(z, n, m) != 0;
 }
 
 /* ---- top-k accumulator ------------------------------------------------------------------------
@@ -288,6 +288,7 @@ typedef struct PM_FN(pm_sampler) {
     pm_ent *sub;  /* n */
     uint64_t *hist; /* 4 * PM_TOPP_BUCKETS */
     uint64_t *bsum; /* one per PM_INFER_BLOCK logits */
+    int64_t *sblk;  /* collect()'s scratch */
     int64_t *hsort;
 } PM_FN(pm_sampler);
 
@@ -515,7 +516,8 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
                 if (isfinite(za) && lo <= hi) {
                     const uint64_t need_lo = PM_FN(pm_topp_need)(c->top_p, (uint64_t)lo);
                     const uint64_t need_hi = PM_FN(pm_topp_need)(c->top_p, (uint64_t)hi);
-                    count = PM_IK(ik, collect)(z, n, m, s, sp->offset, t0, (PM_T)0, 0, -1, sp->ent);
+                    count = PM_IK(ik, collect)(z, n, m, s, sp->offset, t0, (PM_T)0, 0, -1, sp->sblk,
+                                               sp->ent);
                     uint64_t cand = 0;
                     for (int64_t i = 0; i < count; i++) {
                         cand += sp->ent[i].q;
@@ -549,7 +551,8 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
                     above += sp->hist[b];
                 }
                 if (bstar >= 0) {
-                    count = PM_IK(ik, collect)(z, n, m, s, sp->offset, t0, inv_w, nb, bstar, sp->ent);
+                    count = PM_IK(ik, collect)(z, n, m, s, sp->offset, t0, inv_w, nb, bstar,
+                                               sp->sblk, sp->ent);
                     int64_t ns = 0;
                     for (int64_t i = 0; i < count; i++) {
                         /* bucket >= bstar: computed as in mass() (t >= t0 holds for every entry) */
@@ -563,7 +566,8 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
                 }
             }
             if (!found) {
-                count = PM_IK(ik, collect)(z, n, m, s, sp->offset, -PM_INF, (PM_T)0, 0, -1, sp->ent);
+                count = PM_IK(ik, collect)(z, n, m, s, sp->offset, -PM_INF, (PM_T)0, 0, -1,
+                                           sp->sblk, sp->ent);
                 uint64_t total = 0;
                 for (int64_t i = 0; i < count; i++) {
                     total += sp->ent[i].q;
@@ -576,7 +580,8 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
             /* min-p alone: candidates by a threshold 1e-3 below log(min_p) (dexp is within 4e-7
              * of exp), the exact rule w >= min_p in the draw */
             const PM_T tm = (PM_T)(log(c->min_p) - 1e-3);
-            int64_t count = PM_IK(ik, collect)(z, n, m, s, sp->offset, tm, (PM_T)0, 0, -1, sp->ent);
+            int64_t count = PM_IK(ik, collect)(z, n, m, s, sp->offset, tm, (PM_T)0, 0, -1, sp->sblk,
+                                               sp->ent);
             chosen = PM_FN(pm_draw_list)(sp, sp->ent, count, NULL, m, s, r64, &qc, &mass);
         } else {
             /* no filter: the exact total with its block sums, then a walk in index order that
@@ -706,6 +711,7 @@ PANMAX_API int32_t PM_PUB(sample)(const PM_T *logits, int64_t logits_stride, int
     const size_t at_hist = pm_carve_take(&cv, 4 * PM_TOPP_BUCKETS, sizeof(uint64_t));
     const size_t at_bsum = pm_carve_take(&cv, cols / PM_INFER_BLOCK + 1, sizeof(uint64_t));
     const size_t at_hs = pm_carve_take(&cv, hlen, sizeof(int64_t));
+    const size_t at_sb = pm_carve_take(&cv, PM_COLLECT_SCRATCH(cols), sizeof(int64_t));
     char *base = cv.overflow ? NULL : pm_scratch(cv.off);
     if (base == NULL) {
         return PANMAX_ERR_NO_MEMORY;
@@ -722,6 +728,7 @@ PANMAX_API int32_t PM_PUB(sample)(const PM_T *logits, int64_t logits_stride, int
         .hist = (uint64_t *)(base + at_hist),
         .bsum = (uint64_t *)(base + at_bsum),
         .hsort = (int64_t *)(base + at_hs),
+        .sblk = (int64_t *)(base + at_sb),
     };
     for (int64_t r = 0; r < rows; r++) {
         uint64_t r64 = uniforms ? pm_draw_from_uniform(uniforms[r])

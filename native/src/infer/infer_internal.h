@@ -205,12 +205,14 @@ void *pm_scratch(size_t bytes);
 /* ---- loop kernels compiled per ISA ------------------------------------------------------------ */
 
 #define PM_INFER_BLOCK 64
+/* collect()'s scratch: one entry per 4 blocks. */
+#define PM_COLLECT_SCRATCH(n) ((n) / (4 * PM_INFER_BLOCK) + 1)
 
 typedef struct pm_infer_kernels {
     const char *name;
-    /* Number of NaN entries (the max itself comes from the ISA table's rmax: a max is exact). */
-    int64_t (*count_nan_f32)(const float *z, int64_t n);
-    int64_t (*count_nan_f64)(const double *z, int64_t n);
+    /* The row's max into *m (exact: every ISA's rmax); returns nonzero if the row has a NaN. */
+    int (*maxnan_f32)(const float *z, int64_t n, float *m);
+    int (*maxnan_f64)(const double *z, int64_t n, double *m);
     /* Returns sum(q) over the row, q = quant(dexp((z - m) * s)). With hist != NULL (4 * nb entries,
      * zeroed), also adds q to hist[b] for each entry with t = (z - m) * s >= t0 (t0 finite),
      * b = min(nb - 1, (int)(-t * inv_w)); with bsum != NULL, writes each block's sum there. */
@@ -219,11 +221,12 @@ typedef struct pm_infer_kernels {
     uint64_t (*mass_f64)(const double *z, int64_t n, double m, double s, double offset, double t0,
                          double inv_w, int32_t nb, uint64_t *hist, uint64_t *bsum);
     /* Appends to out (index order) every entry with t >= t0 and bucket <= bmax (the bucket of
-     * mass(); bmax < 0: any bucket, and then t0 may be -inf), with its q; returns how many. */
+     * mass(); bmax < 0: any bucket, and then t0 may be -inf), with its q; returns how many.
+     * t0 <= 0. sb: scratch of PM_COLLECT_SCRATCH(n) entries. */
     int64_t (*collect_f32)(const float *z, int64_t n, float m, float s, double offset, float t0,
-                           float inv_w, int32_t nb, int32_t bmax, pm_ent *out);
+                           float inv_w, int32_t nb, int32_t bmax, int64_t *sb, pm_ent *out);
     int64_t (*collect_f64)(const double *z, int64_t n, double m, double s, double offset, double t0,
-                           double inv_w, int32_t nb, int32_t bmax, pm_ent *out);
+                           double inv_w, int32_t nb, int32_t bmax, int64_t *sb, pm_ent *out);
     /* The first index at which the running sum of q (index order) exceeds target; *q_at gets its
      * q. target must be below the row's sum(q). bsum (optional): mass()'s block sums, to skip. */
     int64_t (*walk_f32)(const float *z, int64_t n, float m, float s, double offset,

@@ -17,13 +17,37 @@
 #define IK_DEXP IK_CAT(pm_dexp_, IK_S)
 #define IK_BLK PM_INFER_BLOCK
 
-static int64_t IK_FN(count_nan)(const IK_T *z, int64_t n)
+/* The row's max into *m, and whether it has a NaN, in one pass: 64 independent lanes per block
+ * (gcc turns each lane line into vector max / compare), then the lanes, then the tail. A max is
+ * exact, so the value is every ISA's rmax (up to the sign of a zero max, which changes no t). */
+static int IK_FN(maxnan)(const IK_T *z, int64_t n, IK_T *m)
 {
-    int64_t count = 0;
-    for (int64_t j = 0; j < n; j++) {
-        count += z[j] != z[j];
+    IK_T mx[IK_BLK];
+    int32_t nan[IK_BLK];
+    for (int64_t l = 0; l < IK_BLK; l++) {
+        mx[l] = -(IK_T)INFINITY;
+        nan[l] = 0;
     }
-    return count;
+    int64_t j0 = 0;
+    for (; j0 + IK_BLK <= n; j0 += IK_BLK) {
+        const IK_T *zb = z + j0;
+        for (int64_t l = 0; l < IK_BLK; l++) {
+            mx[l] = zb[l] > mx[l] ? zb[l] : mx[l];
+            nan[l] |= zb[l] != zb[l];
+        }
+    }
+    IK_T best = -(IK_T)INFINITY;
+    int32_t any = 0;
+    for (; j0 < n; j0++) {
+        best = z[j0] > best ? z[j0] : best;
+        any |= z[j0] != z[j0];
+    }
+    for (int64_t l = 0; l < IK_BLK; l++) {
+        best = mx[l] > best ? mx[l] : best;
+        any |= nan[l];
+    }
+    *m = best;
+    return any;
 }
 
 /* The bucket of t in [t0, 0] (mass() and collect() must agree): min(nb - 1, (int)(-t * inv_w)),
@@ -32,6 +56,80 @@ static int64_t IK_FN(count_nan)(const IK_T *z, int64_t n)
     ((int32_t)(-((t) >= (t0) ? (t) : (IK_T)0) * (inv_w)) < (nb)                                \
          ? (int32_t)(-((t) >= (t0) ? (t) : (IK_T)0) * (inv_w))                                 \
          : (nb) - 1)
+
+/* Sortable integer key of a non-NaN value (both zeros -> 0), and back. */
+static inline int64_t IK_FN(key)(IK_T v)
+{
+    if (sizeof(IK_T) == 4) {
+        int32_t b;
+        memcpy(&b, &v, 4);
+        return b >= 0 ? (int64_t)b : -(int64_t)(b & 0x7fffffff);
+    }
+    int64_t b;
+    memcpy(&b, &v, 8);
+    return b >= 0 ? b : -(b & INT64_MAX);
+}
+
+static inline IK_T IK_FN(unkey)(int64_t k)
+{
+    IK_T v;
+    if (sizeof(IK_T) == 4) {
+        uint32_t b = k >= 0 ? (uint32_t)k : (uint32_t)(-k) | 0x80000000u;
+        memcpy(&v, &b, 4);
+    } else {
+        uint64_t b = k >= 0 ? (uint64_t)k : (uint64_t)(-k) | 0x8000000000000000u;
+        memcpy(&v, &b, 8);
+    }
+    return v;
+}
+
+/* t = (z - m) * s is non-decreasing in z (each rounding is), so {z : t >= t0} is {z >= zt}: the
+ * smallest such z, found by bisection over the keys between -inf and m (t(m) = 0 >= t0 for the
+ * t0 <= 0 of every caller), starting from a bracket around m + t0 / s. -inf when t0 is -inf. */
+static IK_T IK_FN(zthr)(IK_T m, IK_T s, IK_T t0)
+{
+    if (!(t0 > -(IK_T)INFINITY)) {
+        return -(IK_T)INFINITY;
+    }
+    int64_t hi = IK_FN(key)(m), lo = IK_FN(key)(-(IK_T)INFINITY); /* t(hi) >= t0 > t(lo) */
+    const IK_T g = (IK_T)((double)m + (double)t0 / (double)s);
+    if (g == g && g < m) {
+        const int64_t kg = IK_FN(key)(g);
+        const int64_t a = kg - 64 > lo ? kg - 64 : lo, b = kg + 64 < hi ? kg + 64 : hi;
+        if (!((IK_FN(unkey)(a) - m) * s >= t0)) {
+            lo = a;
+        }
+        if ((IK_FN(unkey)(b) - m) * s >= t0) {
+            hi = b;
+        }
+    }
+    /* hi - lo can exceed INT64_MAX for double keys: the difference is taken unsigned */
+    while ((uint64_t)hi - (uint64_t)lo > 1) {
+        const int64_t mid = (int64_t)((uint64_t)lo + ((uint64_t)hi - (uint64_t)lo) / 2);
+        if ((IK_FN(unkey)(mid) - m) * s >= t0) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    return IK_FN(unkey)(hi);
+}
+
+/* How many of zb[0, len) are >= thr (strict: > thr). */
+static inline int32_t IK_FN(count_ge)(const IK_T *zb, int64_t len, IK_T thr, int strict)
+{
+    int32_t hits = 0;
+    if (strict) {
+        for (int64_t l = 0; l < len; l++) {
+            hits += zb[l] > thr;
+        }
+    } else {
+        for (int64_t l = 0; l < len; l++) {
+            hits += zb[l] >= thr;
+        }
+    }
+    return hits;
+}
 
 /* q of one block, and its sum; `len` is the constant IK_BLK for every block but the last, so
  * that after inlining the loop has a fixed trip count (no epilogue per block). */
@@ -110,43 +208,96 @@ static uint64_t IK_FN(mass)(const IK_T *z, int64_t n, IK_T m, IK_T s, double off
     return total;
 }
 
+#define IK_SUPER (4 * IK_BLK)
+
+/* The starts of the super-blocks of IK_SUPER entries of z[0, n) that hold an entry >= thr (> thr
+ * when strict), into sb; returns how many. Branch-free: a vectorised count per super-block, then
+ * the start is written and the list advanced only when the count is not 0. */
+static int64_t IK_FN(super_hits)(const IK_T *z, int64_t n, IK_T thr, int strict, int64_t *sb)
+{
+    int64_t ns = 0, j0 = 0;
+    for (; j0 + IK_SUPER <= n; j0 += IK_SUPER) {
+        sb[ns] = j0;
+        ns += IK_FN(count_ge)(z + j0, IK_SUPER, thr, strict) != 0;
+    }
+    if (j0 < n) {
+        sb[ns] = j0;
+        ns += IK_FN(count_ge)(z + j0, n - j0, thr, strict) != 0;
+    }
+    return ns;
+}
+
+/* Offsets in [0, len) of the entries of zb[0, len <= IK_SUPER) that are >= thr (> thr when
+ * strict), ascending, into out; returns how many. A compare per entry into flag bytes, then only
+ * the set bytes are visited (8 at a time), so the cost follows the hits. */
+static inline int64_t IK_FN(flag_hits)(const IK_T *zb, int64_t len, IK_T thr, int strict,
+                                       int32_t *out)
+{
+    unsigned char flag[IK_SUPER];
+    if (len == IK_SUPER) { /* a fixed trip count: no epilogue */
+        for (int64_t l = 0; l < IK_SUPER; l++) {
+            flag[l] = strict ? zb[l] > thr : zb[l] >= thr;
+        }
+    } else {
+        for (int64_t l = 0; l < len; l++) {
+            flag[l] = strict ? zb[l] > thr : zb[l] >= thr;
+        }
+        for (int64_t l = len; l < IK_SUPER; l++) {
+            flag[l] = 0;
+        }
+    }
+    int64_t count = 0;
+    for (int64_t w = 0; w < IK_SUPER; w += 8) {
+        uint64_t word;
+        memcpy(&word, flag + w, sizeof word);
+        while (word) {
+            out[count++] = (int32_t)(w + __builtin_ctzll(word) / 8);
+            word &= word - 1;
+        }
+    }
+    return count;
+}
+
+/* Entries with t >= t0 (and bucket <= bmax unless bmax < 0 or >= nb - 1), index order, into out.
+ * t = (z - m) * s is non-decreasing in z, so the candidates are z >= zthr: the super-blocks that
+ * hold one are listed first (a pass that costs what a max costs, without a branch per block),
+ * then only those are flagged and their flagged entries kept on t itself. q is computed for the
+ * whole super-block, vectorised, when many of its entries are kept, else per kept entry (the same
+ * operations, the same bits). sb needs n / IK_SUPER + 1 entries. */
 static int64_t IK_FN(collect)(const IK_T *z, int64_t n, IK_T m, IK_T s, double offset, IK_T t0,
-                              IK_T inv_w, int32_t nb, int32_t bmax, pm_ent *out)
+                              IK_T inv_w, int32_t nb, int32_t bmax, int64_t *sb, pm_ent *out)
 {
     int64_t count = 0;
-    IK_T t[IK_BLK];
-    uint64_t q[IK_BLK];
-    int32_t keep[IK_BLK];
+    uint64_t q[IK_SUPER];
+    int32_t hit[IK_SUPER];
     const int any_bucket = bmax < 0 || bmax >= nb - 1;
-    for (int64_t j0 = 0; j0 < n; j0 += IK_BLK) {
-        const int64_t len = n - j0 < IK_BLK ? n - j0 : IK_BLK;
+    const IK_T zt = IK_FN(zthr)(m, s, t0);
+    const int64_t ns = IK_FN(super_hits)(z, n, zt, 0, sb);
+    for (int64_t si = 0; si < ns; si++) {
+        const int64_t j0 = sb[si];
+        const int64_t len = n - j0 < IK_SUPER ? n - j0 : IK_SUPER;
         const IK_T *zb = z + j0;
-        int32_t hits = 0;
-        for (int64_t l = 0; l < len; l++) {
-            t[l] = (zb[l] - m) * s;
-            hits += t[l] >= t0;
-        }
-        if (!hits) {
-            continue;
-        }
-        if (any_bucket) {
-            for (int64_t l = 0; l < len; l++) {
-                keep[l] = t[l] >= t0;
-            }
-        } else {
-            for (int64_t l = 0; l < len; l++) {
-                keep[l] = t[l] >= t0 && IK_BUCKET(t[l], t0, inv_w, nb) <= bmax;
-            }
-        }
-        for (int64_t l = 0; l < len; l++) {
-            q[l] = pm_quant((double)IK_DEXP(t[l]), offset);
-        }
-        for (int64_t l = 0; l < len; l++) {
-            if (keep[l]) {
+        const int64_t h = IK_FN(flag_hits)(zb, len, zt, 0, hit);
+        const int64_t first = count;
+        for (int64_t i = 0; i < h; i++) {
+            const int32_t l = hit[i];
+            const IK_T t = (zb[l] - m) * s;
+            if (t >= t0 && (any_bucket || IK_BUCKET(t, t0, inv_w, nb) <= bmax)) {
                 out[count].z = (double)zb[l];
                 out[count].idx = j0 + l;
-                out[count].q = q[l];
                 count++;
+            }
+        }
+        if (count - first > IK_SUPER / 8) {
+            for (int64_t l = 0; l < len; l++) {
+                q[l] = pm_quant((double)IK_DEXP((zb[l] - m) * s), offset);
+            }
+            for (int64_t i = first; i < count; i++) {
+                out[i].q = q[out[i].idx - j0];
+            }
+        } else {
+            for (int64_t i = first; i < count; i++) {
+                out[i].q = pm_quant((double)IK_DEXP(((IK_T)out[i].z - m) * s), offset);
             }
         }
     }
@@ -189,36 +340,21 @@ static int64_t IK_FN(walk)(const IK_T *z, int64_t n, IK_T m, IK_T s, double offs
 }
 
 /* Offsets (in [0, n), ascending) of the entries with z > thr (strict) or z >= thr, into out;
- * returns how many. One vectorised compare per block of 64 into flag bytes, then only the set
- * bytes are visited (8 at a time), so the cost follows the hits, not n. */
+ * returns how many. Super-blocks without a hit cost one vectorised count; the others are flagged
+ * (flag_hits), so the cost follows the hits, not n. */
 static int64_t IK_FN(above)(const IK_T *z, int64_t n, IK_T thr, int strict, int32_t *out)
 {
     int64_t count = 0;
-    unsigned char flag[IK_BLK];
-    for (int64_t j0 = 0; j0 < n; j0 += IK_BLK) {
-        const int64_t len = n - j0 < IK_BLK ? n - j0 : IK_BLK;
-        const IK_T *zb = z + j0;
-        if (strict) {
-            for (int64_t l = 0; l < len; l++) {
-                flag[l] = zb[l] > thr;
-            }
-        } else {
-            for (int64_t l = 0; l < len; l++) {
-                flag[l] = zb[l] >= thr;
-            }
+    for (int64_t j0 = 0; j0 < n; j0 += IK_SUPER) {
+        const int64_t len = n - j0 < IK_SUPER ? n - j0 : IK_SUPER;
+        if (IK_FN(count_ge)(z + j0, len, thr, strict) == 0) {
+            continue;
         }
-        for (int64_t l = len; l < IK_BLK; l++) {
-            flag[l] = 0;
+        const int64_t h = IK_FN(flag_hits)(z + j0, len, thr, strict, out + count);
+        for (int64_t i = 0; i < h; i++) {
+            out[count + i] += (int32_t)j0;
         }
-        for (int64_t w = 0; w < IK_BLK; w += 8) {
-            uint64_t word;
-            memcpy(&word, flag + w, sizeof word);
-            while (word) {
-                int bit = __builtin_ctzll(word);
-                out[count++] = (int32_t)(j0 + w + bit / 8);
-                word &= word - 1;
-            }
-        }
+        count += h;
     }
     return count;
 }
@@ -229,3 +365,4 @@ static int64_t IK_FN(above)(const IK_T *z, int64_t n, IK_T thr, int strict, int3
 #undef IK_DEXP
 #undef IK_BLK
 #undef IK_BUCKET
+#undef IK_SUPER

@@ -24,8 +24,8 @@
 
 const pm_infer_kernels IK_TCAT(pm_infer_kernels__, IK_V) = {
     .name = IK_NAME,
-    .count_nan_f32 = IK_K(count_nan, f32),
-    .count_nan_f64 = IK_K(count_nan, f64),
+    .maxnan_f32 = IK_K(maxnan, f32),
+    .maxnan_f64 = IK_K(maxnan, f64),
     .mass_f32 = IK_K(mass, f32),
     .mass_f64 = IK_K(mass, f64),
     .collect_f32 = IK_K(collect, f32),
