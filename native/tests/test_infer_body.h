@@ -610,8 +610,9 @@ static void TF(test_kernel_variants)(const pm_infer_kernels *a, const pm_infer_k
                 for (size_t ai = 0; ai < sizeof at / sizeof at[0]; ai++) {
                     TF(fill_row)(z, n, 1);
                     z[at[ai]] = (RT)NAN;
-                    RT m0;
-                    CHECK(B_CAT(a->maxnan_, RS)(z, n, &m0) && B_CAT(b->maxnan_, RS)(z, n, &m0),
+                    RT m0, sbx[4099 / 256 + 1];
+                    CHECK(B_CAT(a->maxnan_, RS)(z, n, &m0, NULL) && B_CAT(b->maxnan_, RS)(z, n, &m0, NULL) &&
+                              B_CAT(a->maxnan_, RS)(z, n, &m0, sbx) && B_CAT(b->maxnan_, RS)(z, n, &m0, sbx),
                           "maxnan missed a NaN at %lld of %lld", (long long)at[ai], (long long)n);
                 }
                 gfree(z);
@@ -621,10 +622,29 @@ static void TF(test_kernel_variants)(const pm_infer_kernels *a, const pm_infer_k
             for (int64_t j = 0; j < n; j++) {
                 ma = z[j] > ma ? z[j] : ma;
             }
-            RT mxa = 0, mxb = 0;
-            const int na = B_CAT(a->maxnan_, RS)(z, n, &mxa), nb = B_CAT(b->maxnan_, RS)(z, n, &mxb);
-            CHECK(!na && !nb && mxa == mxb && mxa == ma, "maxnan: %d %d, %g %g against %g", na, nb,
-                  (double)mxa, (double)mxb, (double)ma);
+            RT mxa = 0, mxb = 0, mxc = 0, sba[4099 / 256 + 1], sbb[4099 / 256 + 1];
+            const int na = B_CAT(a->maxnan_, RS)(z, n, &mxa, NULL), nb = B_CAT(b->maxnan_, RS)(z, n, &mxb, sbb);
+            const int nc = B_CAT(a->maxnan_, RS)(z, n, &mxc, sba);
+            CHECK(!na && !nb && !nc && mxa == mxb && mxa == ma && mxc == ma, "maxnan: %d %d %d, %g %g %g against %g",
+                  na, nb, nc, (double)mxa, (double)mxb, (double)mxc, (double)ma);
+            /* the super-block maxima, and block_max at two block sizes, against their definition */
+            pm_ent *bx = xmalloc((size_t)(n / 64 + 1) * sizeof *bx);
+            for (int64_t bsz = 64; bsz <= 256; bsz *= 4) {
+                const int64_t nbk = B_CAT(a->block_max_, RS)(z, n, bsz, bx);
+                CHECK(nbk == (n + bsz - 1) / bsz, "block_max: %lld blocks", (long long)nbk);
+                for (int64_t bi = 0; bi < nbk; bi++) {
+                    RT want = -B_INF;
+                    for (int64_t j = bi * bsz; j < n && j < (bi + 1) * bsz; j++) {
+                        want = z[j] > want ? z[j] : want;
+                    }
+                    CHECK(bx[bi].z == (double)want && bx[bi].idx == bi, "block_max %lld of %lld", (long long)bi,
+                          (long long)bsz);
+                    if (bsz == 256) {
+                        CHECK(sba[bi] == want && sbb[bi] == want, "maxnan's super-block max %lld", (long long)bi);
+                    }
+                }
+            }
+            free(bx);
             if (!isfinite(ma)) {
                 gfree(z);
                 continue;
@@ -650,9 +670,9 @@ static void TF(test_kernel_variants)(const pm_infer_kernels *a, const pm_infer_k
             CHECK(hsum == above, "histogram holds %llu, the entries above t0 %llu", (unsigned long long)hsum,
                   (unsigned long long)above);
             pm_ent *ea = xmalloc((size_t)n * sizeof *ea), *eb = xmalloc((size_t)n * sizeof *eb);
-            int64_t *sbk = xmalloc((size_t)PM_COLLECT_SCRATCH(n) * sizeof *sbk);
-            int64_t ca = B_CAT(a->collect_, RS)(z, n, ma, s, offset, t0, inv_w, 1024, 300, sbk, ea);
-            int64_t cb = B_CAT(b->collect_, RS)(z, n, ma, s, offset, t0, inv_w, 1024, 300, sbk, eb);
+            int64_t *sbk = xmalloc((size_t)PM_SUPER_COUNT(n) * sizeof *sbk);
+            int64_t ca = B_CAT(a->collect_, RS)(z, n, ma, s, offset, t0, inv_w, 1024, 300, NULL, sbk, ea, NULL);
+            int64_t cb = B_CAT(b->collect_, RS)(z, n, ma, s, offset, t0, inv_w, 1024, 300, sba, sbk, eb, NULL);
             CHECK(ca == cb && memcmp(ea, eb, (size_t)ca * sizeof *ea) == 0, "collect differs");
             /* collect against its definition, at thresholds that fall exactly on an entry's t (the
              * z threshold it derives must neither drop nor add that entry), temperatures far from
@@ -663,10 +683,14 @@ static void TF(test_kernel_variants)(const pm_infer_kernels *a, const pm_infer_k
                 const RT tr = rep == 5 ? -B_INF : tj < 0 ? tj : (RT)-tu_range(0.01, 20);
                 const int32_t bm = rep & 1 ? -1 : 300;
                 const RT iw = tr > -B_INF ? (RT)(1024 / -(double)tr) : (RT)0;
-                int64_t cr = B_CAT(a->collect_, RS)(z, n, ma, sr, offset, tr, iw, 1024, bm, sbk, ea);
+                double tail = -1;
+                int64_t cr = B_CAT(a->collect_, RS)(z, n, ma, sr, offset, tr, iw, 1024, bm, rep & 2 ? sba : NULL, sbk, ea,
+                                                    bm < 0 ? &tail : NULL);
                 int64_t want = 0;
+                uint64_t left_out = 0; /* sum(q) over the entries below t0 */
                 for (int64_t j = 0; j < n; j++) {
                     const RT t = (z[j] - ma) * sr;
+                    left_out += t >= tr ? 0 : pm_quant((double)B_CAT(pm_dexp_, RS)(t), offset);
                     if (!(t >= tr) || (bm >= 0 && tr > -B_INF &&
                                        (((int32_t)(-t * iw) < 1024 ? (int32_t)(-t * iw) : 1023) > bm))) {
                         continue;
@@ -679,6 +703,11 @@ static void TF(test_kernel_variants)(const pm_infer_kernels *a, const pm_infer_k
                 }
                 CHECK(cr == want, "collect kept %lld, the definition %lld (t0 %g, s %g)", (long long)cr,
                       (long long)want, (double)tr, (double)sr);
+                if (bm < 0) { /* the bound on the mass left out: above it, and finite with maxima */
+                    CHECK((rep & 2 ? isfinite(tail) : tail == INFINITY) && tail >= (double)left_out,
+                          "collect's tail bound %g, the mass left out %llu (t0 %g, s %g)", tail,
+                          (unsigned long long)left_out, (double)tr, (double)sr);
+                }
             }
             uint64_t target = qa / 3, qca, qcb;
             int64_t wa = B_CAT(a->walk_, RS)(z, n, ma, s, offset, NULL, target, &qca);

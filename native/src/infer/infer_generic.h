@@ -26,7 +26,7 @@ static int PM_FN(pm_maxnan)(const PM_KT *kt, const pm_infer_kernels *ik, const P
                             PM_T *m)
 {
     (void)kt;
-    return PM_IK(ik, maxnan)(z, n, m) != 0;
+    return PM_IK(ik, maxnan)(z, n, m, NULL) != 0;
 }
 
 /* ---- top-k accumulator ------------------------------------------------------------------------
@@ -69,18 +69,22 @@ static void PM_FN(pm_acc_append)(PM_FN(pm_topk_acc) *a, PM_T v, int64_t idx)
     a->count++;
 }
 
+/* Pushes z[0, len) (indices base..); sbmax: the super-block maxima of z (maxnan), or NULL. */
 static void PM_FN(pm_acc_push)(const pm_infer_kernels *ik, PM_FN(pm_topk_acc) *a, const PM_T *z,
-                               int64_t len, int64_t base)
+                               int64_t len, int64_t base, const PM_T *sbmax)
 {
-    int32_t hit[256];
-    for (int64_t j0 = 0; j0 < len; j0 += 256) {
-        const int64_t n = len - j0 < 256 ? len - j0 : 256;
+    int32_t hit[PM_SUPER];
+    for (int64_t j0 = 0; j0 < len; j0 += PM_SUPER) {
+        const int64_t n = len - j0 < PM_SUPER ? len - j0 : PM_SUPER;
         const PM_T *zb = z + j0;
         if (!a->have_thr) {
             for (int64_t l = 0; l < n; l++) {
                 PM_FN(pm_acc_append)(a, zb[l], base + j0 + l);
             }
             continue;
+        }
+        if (sbmax && !(sbmax[j0 / PM_SUPER] > a->thr)) {
+            continue; /* nothing in this super-block can make the cut */
         }
         /* only the entries above the threshold of the last compaction (it rises with each) */
         const int64_t h = PM_IK(ik, above)(zb, n, a->thr, 1, hit);
@@ -113,10 +117,44 @@ static int64_t PM_FN(pm_topk_cap)(int64_t k, int64_t n, int64_t slack)
 
 /* The k best entries of one row, rank order, into ent[0, min(k, n)). ent holds cap entries. */
 static int64_t PM_FN(pm_topk_row)(const pm_infer_kernels *ik, const PM_T *z, int64_t n, int64_t k,
-                                  pm_ent *ent, int64_t cap)
+                                  pm_ent *ent, int64_t cap, const PM_T *sbmax)
 {
     PM_FN(pm_topk_acc) a = {ent, 0, cap, k, 0, 0};
-    PM_FN(pm_acc_push)(ik, &a, z, n, 0);
+    /* A first threshold from block maxima: the k best of them are k distinct entries, so no entry
+     * below the k-th best block max can be in the top k. Blocks as small as the buffer allows
+     * (the tighter the bound), and at least 2k of them: groups of maxnan's super-blocks when the
+     * caller has their maxima, else a pass of block_max. Only entries >= it are pushed. */
+    int64_t bs = sbmax ? PM_SUPER : PM_INFER_BLOCK;
+    while ((n + bs - 1) / bs > cap) {
+        bs *= 2;
+    }
+    const int64_t nbk = (n + bs - 1) / bs;
+    if (nbk >= 2 * k) {
+        if (sbmax) {
+            const int64_t g = bs / PM_SUPER, nsb = PM_SUPER_COUNT(n);
+            for (int64_t b = 0; b < nbk; b++) {
+                PM_T v = sbmax[b * g];
+                for (int64_t i = b * g + 1; i < (b + 1) * g && i < nsb; i++) {
+                    v = sbmax[i] > v ? sbmax[i] : v;
+                }
+                ent[b].z = (double)v;
+                ent[b].idx = b;
+                ent[b].q = 0;
+            }
+        } else {
+            PM_IK(ik, block_max)(z, n, bs, ent);
+        }
+        pm_select_count(ent, nbk, k);
+        double thr0 = ent[0].z;
+        for (int64_t i = 1; i < k; i++) {
+            thr0 = ent[i].z < thr0 ? ent[i].z : thr0;
+        }
+        if (thr0 > -INFINITY) {
+            a.thr = PM_CAT(pm_nextdown_, PM_S)((PM_T)thr0); /* pushed: z > thr, z >= thr0 */
+            a.have_thr = 1;
+        }
+    }
+    PM_FN(pm_acc_push)(ik, &a, z, n, 0, sbmax);
     PM_FN(pm_acc_finish)(&a);
     return a.count;
 }
@@ -219,18 +257,20 @@ PANMAX_API int32_t PM_PUB(topk)(const PM_T *x, int64_t x_stride, int64_t rows, i
     const int64_t cap = PM_FN(pm_topk_cap)(k, cols, 1024) + 256;
     pm_carve c = {0, 0};
     size_t at_ent = pm_carve_take(&c, cap, sizeof(pm_ent));
+    size_t at_sbm = pm_carve_take(&c, PM_SUPER_COUNT(cols), sizeof(PM_T));
     char *base = c.overflow ? NULL : pm_scratch(c.off);
     if (base == NULL) {
         return PANMAX_ERR_NO_MEMORY;
     }
     pm_ent *ent = (pm_ent *)(base + at_ent);
+    PM_T *sbm = (PM_T *)(base + at_sbm);
     const PM_KT *kt = &t->PM_S;
     for (int64_t r = 0; r < rows; r++) {
         const PM_T *xr = x + r * x_stride;
         int64_t *ir = indices + r * indices_stride;
         PM_T *vr = values ? values + r * values_stride : NULL;
         PM_T m;
-        if (PM_FN(pm_maxnan)(kt, ik, xr, cols, &m)) {
+        if (PM_IK(ik, maxnan)(xr, cols, &m, sbm)) {
             for (int64_t i = 0; i < k; i++) {
                 ir[i] = PANMAX_NO_TOKEN;
                 if (vr) {
@@ -239,7 +279,7 @@ PANMAX_API int32_t PM_PUB(topk)(const PM_T *x, int64_t x_stride, int64_t rows, i
             }
             continue;
         }
-        int64_t got = PM_FN(pm_topk_row)(ik, xr, cols, k, ent, cap);
+        int64_t got = PM_FN(pm_topk_row)(ik, xr, cols, k, ent, cap, sbm);
         for (int64_t i = 0; i < got; i++) {
             ir[i] = ent[i].idx;
         }
@@ -289,6 +329,7 @@ typedef struct PM_FN(pm_sampler) {
     uint64_t *hist; /* 4 * PM_TOPP_BUCKETS */
     uint64_t *bsum; /* one per PM_INFER_BLOCK logits */
     int64_t *sblk;  /* collect()'s scratch */
+    PM_T *sbmax;    /* the row's super-block maxima (maxnan) */
     int64_t *hsort;
 } PM_FN(pm_sampler);
 
@@ -389,6 +430,31 @@ static uint64_t PM_FN(pm_topp_need)(double p, uint64_t mass)
     return need < 1 ? 1 : need;
 }
 
+/* The top-p boundary among the candidates ent[0, count) (a rank prefix of the row, q exact, summing
+ * to cand) for every exact total in [lo, hi]: returns 1 with *bound when p's mass for lo and for hi
+ * fall on the same candidate (the boundary only moves forward as the total grows), 0 if they do
+ * not or hi's lies beyond the candidates. Ranks a copy (sp->sub). */
+static int PM_FN(pm_topp_try)(const PM_FN(pm_sampler) *sp, int64_t count, uint64_t cand, uint64_t lo,
+                              uint64_t hi, pm_ent *bound)
+{
+    const uint64_t need_lo = PM_FN(pm_topp_need)(sp->cfg->top_p, lo);
+    const uint64_t need_hi = PM_FN(pm_topp_need)(sp->cfg->top_p, hi);
+    if (count == 0 || need_hi > cand) {
+        return 0;
+    }
+    memcpy(sp->sub, sp->ent, (size_t)count * sizeof(pm_ent));
+    const int64_t pos = pm_select_mass(sp->sub, count, need_lo);
+    uint64_t before = 0;
+    for (int64_t i = 0; i < pos; i++) {
+        before += sp->sub[i].q;
+    }
+    if (need_hi <= before + sp->sub[pos].q) {
+        *bound = sp->sub[pos];
+        return 1;
+    }
+    return 0;
+}
+
 /* Draws from the kept entries (index order): the first whose running q sum exceeds the draw's
  * position in their total. kept(e) is e ranked at or before *bound (when bound) and, with min-p,
  * w >= min_p. Returns the index, *qc its q, *mass the kept total. */
@@ -436,7 +502,8 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
     const int64_t top_n = c->top_logprobs;
     const PM_T *z = PM_FN(pm_effective)(sp, x, hrow, hlen, brow, mrow) ? sp->zbuf : x;
     PM_T m;
-    if (PM_FN(pm_maxnan)(sp->kt, ik, z, n, &m) || m == -PM_INF) {
+    const PM_T *sbm = sp->sbmax; /* the maxima of z's super-blocks, while z is this row */
+    if (PM_IK(ik, maxnan)(z, n, &m, sp->sbmax) || m == -PM_INF) {
         PM_FN(pm_no_token)(token, sc, top_n, ti, tl);
         return;
     }
@@ -448,6 +515,7 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
         }
         z = zb;
         m = 0;
+        sbm = NULL;
     }
     const int greedy = c->temperature == 0;
     const PM_T s = greedy ? (PM_T)1 : (PM_T)(1.0 / c->temperature);
@@ -464,7 +532,8 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
         const int min_p = c->min_p > 0;
         if (nk < n) {
             /* top-k by selection; then top-p over its renormalised mass, in rank order */
-            int64_t got = PM_FN(pm_topk_row)(ik, z, n, nk, sp->ent, PM_FN(pm_topk_cap)(nk, n, 256));
+            int64_t got = PM_FN(pm_topk_row)(ik, z, n, nk, sp->ent, PM_FN(pm_topk_cap)(nk, n, 256),
+                                             sbm);
             uint64_t total = 0;
             for (int64_t i = 0; i < got; i++) {
                 PM_T t = ((PM_T)sp->ent[i].z - m) * s;
@@ -499,40 +568,35 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
             pm_ent bound;
             int found = 0;
             if (!all) {
-                /* Fast path. The ISA's expsum (a value: kernels.h's exp is within ~1 ulp, its sums in
-                 * double) bounds the exact total sum(q) to [lo, hi]: PM_TOPP_DELTA covers the
-                 * kernels' error, dexp's (4e-7), and the rounding of t, whose weighted mean |t| is
-                 * below log(n) + 2, many times over; n / 2 + 1 covers the rounding of each q. The
-                 * tokens with t >= t0 (a rank prefix, exact q each) are ranked by a quickselect at
-                 * p's mass for lo; when p's mass for hi falls on the same token, that token is the
-                 * boundary for every total in [lo, hi], the exact one included (the boundary only
-                 * moves forward as the total grows). Else the exact path below decides. */
-                const double za = sp->kt->expsum(z, n, m, s);
+                /* Fast path. The tokens with t >= t0 (a rank prefix, exact q each, summing to cand)
+                 * and a bound on the exact total sum(q) in [lo, hi] decide the boundary when p's
+                 * mass for lo and for hi fall on the same candidate (pm_topp_try). First bound:
+                 * lo = cand, hi = cand + collect's bound on the mass left out (from the super-block
+                 * maxima: tight when the row is peaked, the common case). Else the ISA's expsum (a
+                 * value: kernels.h's exp is within ~1 ulp, its sums in double) narrows it:
+                 * PM_TOPP_DELTA covers the kernels' error, dexp's (4e-7), and the rounding of t,
+                 * whose weighted mean |t| is below log(n) + 2, many times over; n / 2 + 1 covers
+                 * the rounding of each q. Else the exact path below decides. */
+                double tail_q = INFINITY;
+                count = PM_IK(ik, collect)(z, n, m, s, sp->offset, t0, (PM_T)0, 0, -1, sbm, sp->sblk,
+                                           sp->ent, &tail_q);
+                uint64_t cand = 0;
+                for (int64_t i = 0; i < count; i++) {
+                    cand += sp->ent[i].q;
+                }
                 const double two_s = ldexp(1.0, pm_quant_shift(n));
-                double lo = two_s * za * (1 - PM_TOPP_DELTA) - 0.5 * (double)n - 1;
-                double hi = two_s * za * (1 + PM_TOPP_DELTA) + 0.5 * (double)n + 1;
-                lo = lo > two_s ? lo : two_s; /* the best token alone weighs 2^S */
-                hi = hi < two_s * (double)n ? hi : two_s * (double)n;
-                if (isfinite(za) && lo <= hi) {
-                    const uint64_t need_lo = PM_FN(pm_topp_need)(c->top_p, (uint64_t)lo);
-                    const uint64_t need_hi = PM_FN(pm_topp_need)(c->top_p, (uint64_t)hi);
-                    count = PM_IK(ik, collect)(z, n, m, s, sp->offset, t0, (PM_T)0, 0, -1, sp->sblk,
-                                               sp->ent);
-                    uint64_t cand = 0;
-                    for (int64_t i = 0; i < count; i++) {
-                        cand += sp->ent[i].q;
-                    }
-                    if (need_hi <= cand) {
-                        memcpy(sp->sub, sp->ent, (size_t)count * sizeof(pm_ent));
-                        const int64_t pos = pm_select_mass(sp->sub, count, need_lo);
-                        uint64_t before = 0;
-                        for (int64_t i = 0; i < pos; i++) {
-                            before += sp->sub[i].q;
-                        }
-                        if (need_hi <= before + sp->sub[pos].q) {
-                            bound = sp->sub[pos];
-                            found = 1;
-                        }
+                const double cap_hi = two_s * (double)n; /* n tokens of at most 2^S each */
+                double hi = ((double)cand + tail_q) * (1 + 0x1p-50) + 2; /* cand's rounding */
+                hi = hi < cap_hi ? hi : cap_hi;
+                found = PM_FN(pm_topp_try)(sp, count, cand, cand, (uint64_t)hi, &bound);
+                if (!found) {
+                    const double za = sp->kt->expsum(z, n, m, s);
+                    double lo2 = two_s * za * (1 - PM_TOPP_DELTA) - 0.5 * (double)n - 1;
+                    double hi2 = two_s * za * (1 + PM_TOPP_DELTA) + 0.5 * (double)n + 1;
+                    const uint64_t lo = lo2 > (double)cand ? (uint64_t)lo2 : cand;
+                    hi2 = hi2 < hi ? hi2 : hi;
+                    if (isfinite(za) && (double)lo <= hi2) {
+                        found = PM_FN(pm_topp_try)(sp, count, cand, lo, (uint64_t)hi2, &bound);
                     }
                 }
             }
@@ -552,7 +616,7 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
                 }
                 if (bstar >= 0) {
                     count = PM_IK(ik, collect)(z, n, m, s, sp->offset, t0, inv_w, nb, bstar,
-                                               sp->sblk, sp->ent);
+                                               sbm, sp->sblk, sp->ent, NULL);
                     int64_t ns = 0;
                     for (int64_t i = 0; i < count; i++) {
                         /* bucket >= bstar: computed as in mass() (t >= t0 holds for every entry) */
@@ -567,7 +631,7 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
             }
             if (!found) {
                 count = PM_IK(ik, collect)(z, n, m, s, sp->offset, -PM_INF, (PM_T)0, 0, -1,
-                                           sp->sblk, sp->ent);
+                                           sbm, sp->sblk, sp->ent, NULL);
                 uint64_t total = 0;
                 for (int64_t i = 0; i < count; i++) {
                     total += sp->ent[i].q;
@@ -580,8 +644,8 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
             /* min-p alone: candidates by a threshold 1e-3 below log(min_p) (dexp is within 4e-7
              * of exp), the exact rule w >= min_p in the draw */
             const PM_T tm = (PM_T)(log(c->min_p) - 1e-3);
-            int64_t count = PM_IK(ik, collect)(z, n, m, s, sp->offset, tm, (PM_T)0, 0, -1, sp->sblk,
-                                               sp->ent);
+            int64_t count = PM_IK(ik, collect)(z, n, m, s, sp->offset, tm, (PM_T)0, 0, -1, sbm, sp->sblk,
+                                               sp->ent, NULL);
             chosen = PM_FN(pm_draw_list)(sp, sp->ent, count, NULL, m, s, r64, &qc, &mass);
         } else {
             /* no filter: the exact total with its block sums, then a walk in index order that
@@ -605,7 +669,8 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
         sc[PANMAX_SCORE_RAW_LOGPROB] = (PM_T)raw_lp;
     }
     if (top_n > 0) {
-        int64_t got = PM_FN(pm_topk_row)(ik, z, n, top_n, sp->ent, PM_FN(pm_topk_cap)(top_n, n, 256));
+        int64_t got = PM_FN(pm_topk_row)(ik, z, n, top_n, sp->ent,
+                                           PM_FN(pm_topk_cap)(top_n, n, 256), sbm);
         for (int64_t i = 0; i < got; i++) {
             ti[i] = sp->ent[i].idx;
             if (tl) {
@@ -711,7 +776,8 @@ PANMAX_API int32_t PM_PUB(sample)(const PM_T *logits, int64_t logits_stride, int
     const size_t at_hist = pm_carve_take(&cv, 4 * PM_TOPP_BUCKETS, sizeof(uint64_t));
     const size_t at_bsum = pm_carve_take(&cv, cols / PM_INFER_BLOCK + 1, sizeof(uint64_t));
     const size_t at_hs = pm_carve_take(&cv, hlen, sizeof(int64_t));
-    const size_t at_sb = pm_carve_take(&cv, PM_COLLECT_SCRATCH(cols), sizeof(int64_t));
+    const size_t at_sb = pm_carve_take(&cv, PM_SUPER_COUNT(cols), sizeof(int64_t));
+    const size_t at_sbm = pm_carve_take(&cv, PM_SUPER_COUNT(cols), sizeof(PM_T));
     char *base = cv.overflow ? NULL : pm_scratch(cv.off);
     if (base == NULL) {
         return PANMAX_ERR_NO_MEMORY;
@@ -729,6 +795,7 @@ PANMAX_API int32_t PM_PUB(sample)(const PM_T *logits, int64_t logits_stride, int
         .bsum = (uint64_t *)(base + at_bsum),
         .hsort = (int64_t *)(base + at_hs),
         .sblk = (int64_t *)(base + at_sb),
+        .sbmax = (PM_T *)(base + at_sbm),
     };
     for (int64_t r = 0; r < rows; r++) {
         uint64_t r64 = uniforms ? pm_draw_from_uniform(uniforms[r])
@@ -908,7 +975,7 @@ PANMAX_API int32_t PM_PUB(head)(const PM_T *x, int64_t x_stride, int64_t rows, i
                 }
                 cmax[i * nchunks + ci] = mc;
                 if (kk > 0) {
-                    PM_FN(pm_acc_push)(ik, &accs[i], zr, len, c0);
+                    PM_FN(pm_acc_push)(ik, &accs[i], zr, len, c0, NULL);
                 }
                 if (mc == -PM_INF) {
                     continue; /* nothing to add; probabilities 0 there at the end */
@@ -958,7 +1025,8 @@ PANMAX_API int32_t PM_PUB(head)(const PM_T *x, int64_t x_stride, int64_t rows, i
                     PM_T m;
                     int nan = PM_FN(pm_maxnan)(kt, ik, zr, classes, &m);
                     int64_t got = nan ? 0 : PM_FN(pm_topk_row)(ik, zr, classes, kk, fent,
-                                                               PM_FN(pm_topk_cap)(kk, classes, 1024) + 256);
+                                                               PM_FN(pm_topk_cap)(kk, classes, 1024) + 256,
+                                                               NULL);
                     int64_t kinf = 0;
                     for (int64_t j = 0; !nan && m == PM_INF && j < classes; j++) {
                         kinf += zr[j] == PM_INF;

@@ -204,15 +204,28 @@ void *pm_scratch(size_t bytes);
 
 /* ---- loop kernels compiled per ISA ------------------------------------------------------------ */
 
+/* The largest value below x (x > -inf). */
+static inline float pm_nextdown_f32(float x)
+{
+    return nextafterf(x, -INFINITY);
+}
+
+static inline double pm_nextdown_f64(double x)
+{
+    return nextafter(x, -INFINITY);
+}
+
 #define PM_INFER_BLOCK 64
-/* collect()'s scratch: one entry per 4 blocks. */
-#define PM_COLLECT_SCRATCH(n) ((n) / (4 * PM_INFER_BLOCK) + 1)
+/* Super-blocks of 4 blocks: maxnan()'s optional maxima and collect()'s list have one entry each. */
+#define PM_SUPER (4 * PM_INFER_BLOCK)
+#define PM_SUPER_COUNT(n) (((n) + PM_SUPER - 1) / PM_SUPER)
 
 typedef struct pm_infer_kernels {
     const char *name;
-    /* The row's max into *m (exact: every ISA's rmax); returns nonzero if the row has a NaN. */
-    int (*maxnan_f32)(const float *z, int64_t n, float *m);
-    int (*maxnan_f64)(const double *z, int64_t n, double *m);
+    /* The row's max into *m (exact: every ISA's rmax); returns nonzero if the row has a NaN.
+     * sbmax (optional): the max of each super-block of PM_SUPER entries, PM_SUPER_COUNT(n). */
+    int (*maxnan_f32)(const float *z, int64_t n, float *m, float *sbmax);
+    int (*maxnan_f64)(const double *z, int64_t n, double *m, double *sbmax);
     /* Returns sum(q) over the row, q = quant(dexp((z - m) * s)). With hist != NULL (4 * nb entries,
      * zeroed), also adds q to hist[b] for each entry with t = (z - m) * s >= t0 (t0 finite),
      * b = min(nb - 1, (int)(-t * inv_w)); with bsum != NULL, writes each block's sum there. */
@@ -222,11 +235,15 @@ typedef struct pm_infer_kernels {
                          double inv_w, int32_t nb, uint64_t *hist, uint64_t *bsum);
     /* Appends to out (index order) every entry with t >= t0 and bucket <= bmax (the bucket of
      * mass(); bmax < 0: any bucket, and then t0 may be -inf), with its q; returns how many.
-     * t0 <= 0. sb: scratch of PM_COLLECT_SCRATCH(n) entries. */
+     * t0 <= 0. sbmax: maxnan's super-block maxima, or NULL. sb: scratch, PM_SUPER_COUNT(n).
+     * tail_q (optional, bmax < 0): an upper bound on sum(q) over the entries not appended
+     * (INFINITY without sbmax). */
     int64_t (*collect_f32)(const float *z, int64_t n, float m, float s, double offset, float t0,
-                           float inv_w, int32_t nb, int32_t bmax, int64_t *sb, pm_ent *out);
+                           float inv_w, int32_t nb, int32_t bmax, const float *sbmax, int64_t *sb,
+                           pm_ent *out, double *tail_q);
     int64_t (*collect_f64)(const double *z, int64_t n, double m, double s, double offset, double t0,
-                           double inv_w, int32_t nb, int32_t bmax, int64_t *sb, pm_ent *out);
+                           double inv_w, int32_t nb, int32_t bmax, const double *sbmax, int64_t *sb,
+                           pm_ent *out, double *tail_q);
     /* The first index at which the running sum of q (index order) exceeds target; *q_at gets its
      * q. target must be below the row's sum(q). bsum (optional): mass()'s block sums, to skip. */
     int64_t (*walk_f32)(const float *z, int64_t n, float m, float s, double offset,
@@ -235,6 +252,10 @@ typedef struct pm_infer_kernels {
                         const uint64_t *bsum, uint64_t target, uint64_t *q_at);
     /* Offsets of the entries of z[0, n) with z > thr (strict) or z >= thr, ascending, into out
      * (room for n); returns how many. */
+    /* out[i] = {max of z[i * bs, (i + 1) * bs), i, 0} for a row without NaN, bs a multiple of
+     * PM_INFER_BLOCK; returns the number of blocks. */
+    int64_t (*block_max_f32)(const float *z, int64_t n, int64_t bs, pm_ent *out);
+    int64_t (*block_max_f64)(const double *z, int64_t n, int64_t bs, pm_ent *out);
     int64_t (*above_f32)(const float *z, int64_t n, float thr, int strict, int32_t *out);
     int64_t (*above_f64)(const double *z, int64_t n, double thr, int strict, int32_t *out);
 } pm_infer_kernels;

@@ -17,10 +17,25 @@
 #define IK_DEXP IK_CAT(pm_dexp_, IK_S)
 #define IK_BLK PM_INFER_BLOCK
 
+#define IK_SUPER (4 * IK_BLK)
+
+/* max(mx[0, IK_BLK)) by a tree of vertical maxima (no float reduction for gcc to refuse). */
+static inline IK_T IK_FN(lanes_max)(IK_T *mx)
+{
+    for (int64_t w = IK_BLK / 2; w >= 1; w /= 2) {
+        for (int64_t l = 0; l < w; l++) {
+            mx[l] = mx[l + w] > mx[l] ? mx[l + w] : mx[l];
+        }
+    }
+    return mx[0];
+}
+
 /* The row's max into *m, and whether it has a NaN, in one pass: 64 independent lanes per block
  * (gcc turns each lane line into vector max / compare), then the lanes, then the tail. A max is
- * exact, so the value is every ISA's rmax (up to the sign of a zero max, which changes no t). */
-static int IK_FN(maxnan)(const IK_T *z, int64_t n, IK_T *m)
+ * exact, so the value is every ISA's rmax (up to the sign of a zero max, which changes no t).
+ * With sbmax, also the max of each super-block of IK_SUPER entries (the last may be shorter):
+ * sbmax[i] for i < ceil(n / IK_SUPER), NaN entries left out (the caller stops at the flag). */
+static int IK_FN(maxnan)(const IK_T *z, int64_t n, IK_T *m, IK_T *sbmax)
 {
     IK_T mx[IK_BLK];
     int32_t nan[IK_BLK];
@@ -29,6 +44,41 @@ static int IK_FN(maxnan)(const IK_T *z, int64_t n, IK_T *m)
         nan[l] = 0;
     }
     int64_t j0 = 0;
+    IK_T best = -(IK_T)INFINITY;
+    int32_t any = 0;
+    if (sbmax) {
+        int64_t i = 0;
+        for (; j0 + IK_SUPER <= n; j0 += IK_SUPER, i++) {
+            const IK_T *zb = z + j0;
+            IK_T sm[IK_BLK];
+            for (int64_t l = 0; l < IK_BLK; l++) {
+                sm[l] = -(IK_T)INFINITY;
+            }
+            for (int64_t g = 0; g < IK_SUPER; g += IK_BLK) {
+                for (int64_t l = 0; l < IK_BLK; l++) {
+                    sm[l] = zb[g + l] > sm[l] ? zb[g + l] : sm[l];
+                    nan[l] |= zb[g + l] != zb[g + l];
+                }
+            }
+            const IK_T v = IK_FN(lanes_max)(sm);
+            sbmax[i] = v;
+            best = v > best ? v : best;
+        }
+        if (j0 < n) {
+            IK_T v = -(IK_T)INFINITY;
+            for (int64_t j = j0; j < n; j++) {
+                v = z[j] > v ? z[j] : v;
+                any |= z[j] != z[j];
+            }
+            sbmax[i] = v;
+            best = v > best ? v : best;
+        }
+        for (int64_t l = 0; l < IK_BLK; l++) {
+            any |= nan[l];
+        }
+        *m = best;
+        return any;
+    }
     for (; j0 + IK_BLK <= n; j0 += IK_BLK) {
         const IK_T *zb = z + j0;
         for (int64_t l = 0; l < IK_BLK; l++) {
@@ -36,14 +86,13 @@ static int IK_FN(maxnan)(const IK_T *z, int64_t n, IK_T *m)
             nan[l] |= zb[l] != zb[l];
         }
     }
-    IK_T best = -(IK_T)INFINITY;
-    int32_t any = 0;
     for (; j0 < n; j0++) {
         best = z[j0] > best ? z[j0] : best;
         any |= z[j0] != z[j0];
     }
+    const IK_T lm = IK_FN(lanes_max)(mx);
+    best = lm > best ? lm : best;
     for (int64_t l = 0; l < IK_BLK; l++) {
-        best = mx[l] > best ? mx[l] : best;
         any |= nan[l];
     }
     *m = best;
@@ -208,8 +257,6 @@ static uint64_t IK_FN(mass)(const IK_T *z, int64_t n, IK_T m, IK_T s, double off
     return total;
 }
 
-#define IK_SUPER (4 * IK_BLK)
-
 /* The starts of the super-blocks of IK_SUPER entries of z[0, n) that hold an entry >= thr (> thr
  * when strict), into sb; returns how many. Branch-free: a vectorised count per super-block, then
  * the start is written and the list advanced only when the count is not 0. */
@@ -258,27 +305,79 @@ static inline int64_t IK_FN(flag_hits)(const IK_T *zb, int64_t len, IK_T thr, in
     return count;
 }
 
+/* An upper bound on dexp(t') for every t' <= t (t <= 0, not NaN): 2^ceil(t log2(e) + 1e-6), at
+ * most twice exp(t), above it by more than dexp's error (4e-7 relative) and the rounding of the
+ * product; dexp's clamp (PM_DEXPF_MIN, PM_DEXP_MIN) is the floor. Built from the exponent bits. */
+static inline double IK_FN(wbound)(IK_T t)
+{
+    const double lo = sizeof(IK_T) == 4 ? (double)PM_DEXPF_MIN : PM_DEXP_MIN;
+    const double tc = (double)t > lo ? (double)t : lo;
+    const int64_t k = (int64_t)ceil(tc * 1.4426950408889634 + 1e-6); /* in [-1021, 1] */
+    const uint64_t bits = (uint64_t)(k + 1023) << 52;
+    double w;
+    memcpy(&w, &bits, sizeof w);
+    return w;
+}
+
 /* Entries with t >= t0 (and bucket <= bmax unless bmax < 0 or >= nb - 1), index order, into out.
  * t = (z - m) * s is non-decreasing in z, so the candidates are z >= zthr: the super-blocks that
- * hold one are listed first (a pass that costs what a max costs, without a branch per block),
+ * hold one are listed first (from maxnan's super-block maxima sbmax when given, else by a pass
+ * that costs what a max costs, without a branch per block),
  * then only those are flagged and their flagged entries kept on t itself. q is computed for the
  * whole super-block, vectorised, when many of its entries are kept, else per kept entry (the same
- * operations, the same bits). sb needs n / IK_SUPER + 1 entries. */
+ * operations, the same bits). sb needs PM_SUPER_COUNT(n) entries. With tail_q (bmax < 0 and sbmax
+ * given; else INFINITY), an upper bound on the sum of q over the entries left out: per super-block,
+ * how many were left out times wbound of the largest of them. */
 static int64_t IK_FN(collect)(const IK_T *z, int64_t n, IK_T m, IK_T s, double offset, IK_T t0,
-                              IK_T inv_w, int32_t nb, int32_t bmax, int64_t *sb, pm_ent *out)
+                              IK_T inv_w, int32_t nb, int32_t bmax, const IK_T *sbmax, int64_t *sb,
+                              pm_ent *out, double *tail_q)
 {
     int64_t count = 0;
     uint64_t q[IK_SUPER];
     int32_t hit[IK_SUPER];
     const int any_bucket = bmax < 0 || bmax >= nb - 1;
     const IK_T zt = IK_FN(zthr)(m, s, t0);
-    const int64_t ns = IK_FN(super_hits)(z, n, zt, 0, sb);
+    int64_t ns = 0;
+    double tail = 0; /* a bound on sum(w) over the entries left out, and how many there are */
+    int64_t tail_n = 0;
+    if (sbmax) { /* maxnan's super-block maxima: the list without a pass */
+        for (int64_t i = 0, j0 = 0; j0 < n; i++, j0 += IK_SUPER) {
+            sb[ns] = j0;
+            ns += sbmax[i] >= zt;
+            if (tail_q && sbmax[i] < zt) {
+                const int64_t len = n - j0 < IK_SUPER ? n - j0 : IK_SUPER;
+                tail += (double)len * IK_FN(wbound)((sbmax[i] - m) * s);
+                tail_n += len;
+            }
+        }
+    } else {
+        ns = IK_FN(super_hits)(z, n, zt, 0, sb);
+    }
     for (int64_t si = 0; si < ns; si++) {
         const int64_t j0 = sb[si];
         const int64_t len = n - j0 < IK_SUPER ? n - j0 : IK_SUPER;
         const IK_T *zb = z + j0;
         const int64_t h = IK_FN(flag_hits)(zb, len, zt, 0, hit);
         const int64_t first = count;
+        if (tail_q && sbmax && h < len) { /* the largest entry left out of this super-block */
+            IK_T mx[IK_BLK];
+            for (int64_t l = 0; l < IK_BLK; l++) {
+                mx[l] = -(IK_T)INFINITY;
+            }
+            int64_t g = 0;
+            for (; g + IK_BLK <= len; g += IK_BLK) { /* fixed trip counts: vectorised */
+                for (int64_t l = 0; l < IK_BLK; l++) {
+                    const IK_T v = zb[g + l] < zt ? zb[g + l] : -(IK_T)INFINITY;
+                    mx[l] = v > mx[l] ? v : mx[l];
+                }
+            }
+            for (int64_t l = 0; g + l < len; l++) {
+                const IK_T v = zb[g + l] < zt ? zb[g + l] : -(IK_T)INFINITY;
+                mx[l] = v > mx[l] ? v : mx[l];
+            }
+            tail += (double)(len - h) * IK_FN(wbound)((IK_FN(lanes_max)(mx) - m) * s);
+            tail_n += len - h;
+        }
         for (int64_t i = 0; i < h; i++) {
             const int32_t l = hit[i];
             const IK_T t = (zb[l] - m) * s;
@@ -300,6 +399,10 @@ static int64_t IK_FN(collect)(const IK_T *z, int64_t n, IK_T m, IK_T s, double o
                 out[i].q = pm_quant((double)IK_DEXP(((IK_T)out[i].z - m) * s), offset);
             }
         }
+    }
+    if (tail_q) { /* q <= w * 2^S + 1/2 each; the sum itself rounded up */
+        *tail_q = sbmax ? (tail * (0x1p52 / offset) + 0.5 * (double)tail_n) * (1 + 0x1p-30) + 1
+                        : INFINITY;
     }
     return count;
 }
@@ -337,6 +440,40 @@ static int64_t IK_FN(walk)(const IK_T *z, int64_t n, IK_T m, IK_T s, double offs
     }
     *q_at = 0;
     return -1; /* target >= sum: the caller's bug */
+}
+
+/* The max of each block of bs entries (bs a multiple of IK_BLK; the last block may be shorter)
+ * into out[i].z, with out[i].idx = i; returns the number of blocks. A row without NaN: 64 lanes
+ * of vertical max per block, then a tree over the lanes (vertical too). */
+static int64_t IK_FN(block_max)(const IK_T *z, int64_t n, int64_t bs, pm_ent *out)
+{
+    int64_t nbk = 0;
+    for (int64_t j0 = 0; j0 < n; j0 += bs, nbk++) {
+        const int64_t len = n - j0 < bs ? n - j0 : bs;
+        const IK_T *zb = z + j0;
+        IK_T mx[IK_BLK];
+        int64_t g = 0;
+        for (int64_t l = 0; l < IK_BLK; l++) {
+            mx[l] = -(IK_T)INFINITY;
+        }
+        for (; g + IK_BLK <= len; g += IK_BLK) {
+            for (int64_t l = 0; l < IK_BLK; l++) {
+                mx[l] = zb[g + l] > mx[l] ? zb[g + l] : mx[l];
+            }
+        }
+        for (int64_t l = 0; g + l < len; l++) {
+            mx[l] = zb[g + l] > mx[l] ? zb[g + l] : mx[l];
+        }
+        for (int64_t w = IK_BLK / 2; w >= 1; w /= 2) {
+            for (int64_t l = 0; l < w; l++) {
+                mx[l] = mx[l + w] > mx[l] ? mx[l + w] : mx[l];
+            }
+        }
+        out[nbk].z = (double)mx[0];
+        out[nbk].idx = nbk;
+        out[nbk].q = 0;
+    }
+    return nbk;
 }
 
 /* Offsets (in [0, n), ascending) of the entries with z > thr (strict) or z >= thr, into out;

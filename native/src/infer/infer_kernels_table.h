@@ -32,6 +32,8 @@ const pm_infer_kernels IK_TCAT(pm_infer_kernels__, IK_V) = {
     .collect_f64 = IK_K(collect, f64),
     .walk_f32 = IK_K(walk, f32),
     .walk_f64 = IK_K(walk, f64),
+    .block_max_f32 = IK_K(block_max, f32),
+    .block_max_f64 = IK_K(block_max, f64),
     .above_f32 = IK_K(above, f32),
     .above_f64 = IK_K(above, f64),
 };
