@@ -671,8 +671,8 @@ static void TF(test_kernel_variants)(const pm_infer_kernels *a, const pm_infer_k
                   (unsigned long long)above);
             pm_ent *ea = xmalloc((size_t)n * sizeof *ea), *eb = xmalloc((size_t)n * sizeof *eb);
             int64_t *sbk = xmalloc((size_t)PM_SUPER_COUNT(n) * sizeof *sbk);
-            int64_t ca = B_CAT(a->collect_, RS)(z, n, ma, s, offset, t0, inv_w, 1024, 300, NULL, sbk, ea, NULL);
-            int64_t cb = B_CAT(b->collect_, RS)(z, n, ma, s, offset, t0, inv_w, 1024, 300, sba, sbk, eb, NULL);
+            int64_t ca = B_CAT(a->collect_, RS)(z, n, ma, s, offset, t0, inv_w, 1024, 0, 300, NULL, sbk, ea, NULL);
+            int64_t cb = B_CAT(b->collect_, RS)(z, n, ma, s, offset, t0, inv_w, 1024, 0, 300, sba, sbk, eb, NULL);
             CHECK(ca == cb && memcmp(ea, eb, (size_t)ca * sizeof *ea) == 0, "collect differs");
             /* collect against its definition, at thresholds that fall exactly on an entry's t (the
              * z threshold it derives must neither drop nor add that entry), temperatures far from
@@ -681,18 +681,20 @@ static void TF(test_kernel_variants)(const pm_infer_kernels *a, const pm_infer_k
                 const RT sr = rep == 0 ? (RT)1 : rep == 1 ? (RT)1e-3 : rep == 2 ? (RT)1e3 : (RT)tu_range(0.2, 5);
                 const RT tj = (z[tu_below(n)] - ma) * sr;
                 const RT tr = rep == 5 ? -B_INF : tj < 0 ? tj : (RT)-tu_range(0.01, 20);
-                const int32_t bm = rep & 1 ? -1 : 300;
+                /* a bucket range needs a finite t0 (collect's contract) */
+                const int32_t bm = rep & 1 || !(tr > -B_INF) ? -1 : rep == 4 ? (int32_t)tu_below(1024) : 300;
+                const int32_t bn = rep == 4 ? bm : rep == 2 ? (int32_t)tu_below(301) : 0; /* one bucket; a range */
                 const RT iw = tr > -B_INF ? (RT)(1024 / -(double)tr) : (RT)0;
                 double tail = -1;
-                int64_t cr = B_CAT(a->collect_, RS)(z, n, ma, sr, offset, tr, iw, 1024, bm, rep & 2 ? sba : NULL, sbk, ea,
+                int64_t cr = B_CAT(a->collect_, RS)(z, n, ma, sr, offset, tr, iw, 1024, bn, bm, rep & 2 ? sba : NULL, sbk, ea,
                                                     bm < 0 ? &tail : NULL);
                 int64_t want = 0;
                 uint64_t left_out = 0; /* sum(q) over the entries below t0 */
                 for (int64_t j = 0; j < n; j++) {
                     const RT t = (z[j] - ma) * sr;
                     left_out += t >= tr ? 0 : pm_quant((double)B_CAT(pm_dexp_, RS)(t), offset);
-                    if (!(t >= tr) || (bm >= 0 && tr > -B_INF &&
-                                       (((int32_t)(-t * iw) < 1024 ? (int32_t)(-t * iw) : 1023) > bm))) {
+                    const int32_t bkt = (int32_t)(-t * iw) < 1024 ? (int32_t)(-t * iw) : 1023;
+                    if (!(t >= tr) || (bm >= 0 && tr > -B_INF && (bkt > bm || bkt < bn))) {
                         continue;
                     }
                     CHECK(want < cr && ea[want].idx == j && ea[want].z == (double)z[j] &&
@@ -713,6 +715,33 @@ static void TF(test_kernel_variants)(const pm_infer_kernels *a, const pm_infer_k
             int64_t wa = B_CAT(a->walk_, RS)(z, n, ma, s, offset, NULL, target, &qca);
             int64_t wb = B_CAT(b->walk_, RS)(z, n, ma, s, offset, bb, target, &qcb);
             CHECK(wa == wb && qca == qcb, "walk differs");
+            /* walk_kept against its definition: the tokens ranked at or before a random one */
+            {
+                const int64_t bi = tu_below(n);
+                const RT bzv = z[bi];
+                uint64_t kept = 0;
+                for (int64_t j = 0; j < n; j++) {
+                    if (z[j] > bzv || (z[j] == bzv && j <= bi)) {
+                        kept += pm_quant((double)B_CAT(pm_dexp_, RS)((z[j] - ma) * s), offset);
+                    }
+                }
+                if (kept > 0) {
+                    const uint64_t tk = (uint64_t)tu_below(kept > (1u << 30) ? (1u << 30) : kept) * (kept > (1u << 30) ? kept >> 30 : 1);
+                    uint64_t run = 0, qw = 0, qka, qkb;
+                    int64_t want_at = -1;
+                    for (int64_t j = 0; j < n && want_at < 0; j++) {
+                        if (z[j] > bzv || (z[j] == bzv && j <= bi)) {
+                            qw = pm_quant((double)B_CAT(pm_dexp_, RS)((z[j] - ma) * s), offset);
+                            run += qw;
+                            want_at = run > tk ? j : -1;
+                        }
+                    }
+                    const int64_t ka = B_CAT(a->walk_kept_, RS)(z, n, ma, s, offset, bzv, bi, tk, &qka);
+                    const int64_t kb = B_CAT(b->walk_kept_, RS)(z, n, ma, s, offset, bzv, bi, tk, &qkb);
+                    CHECK(ka == want_at && kb == want_at && qka == qw && qkb == qw,
+                          "walk_kept: %lld %lld, the definition %lld", (long long)ka, (long long)kb, (long long)want_at);
+                }
+            }
             int32_t *ha2 = xmalloc((size_t)n * sizeof *ha2), *hb2 = xmalloc((size_t)n * sizeof *hb2);
             int64_t na2 = B_CAT(a->above_, RS)(z, n, (RT)0.1, 1, ha2), nb2 = B_CAT(b->above_, RS)(z, n, (RT)0.1, 0, hb2);
             int64_t want_gt = 0, want_ge = 0;

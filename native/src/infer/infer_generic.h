@@ -519,7 +519,7 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
     }
     const int greedy = c->temperature == 0;
     const PM_T s = greedy ? (PM_T)1 : (PM_T)(1.0 / c->temperature);
-    int64_t chosen;
+    int64_t chosen = PANMAX_NO_TOKEN;
     uint64_t qc = 1, mass = 1;
     if (greedy) {
         chosen = 0;
@@ -567,7 +567,19 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
             int64_t count;
             pm_ent bound;
             int found = 0;
-            if (!all) {
+            /* A dense row (most super-blocks reach t0: a flat or hot distribution, most tokens
+             * candidates) goes to the histogram path at once, which never lists the candidates. */
+            int dense = 0;
+            if (!all && sbm && !min_p && n >= 4 * PM_SUPER) {
+                const PM_T zg = (PM_T)((double)m + (double)t0 / (double)s); /* ~ t = t0 */
+                const int64_t nsb = PM_SUPER_COUNT(n);
+                int64_t hits = 0;
+                for (int64_t i = 0; i < nsb; i++) {
+                    hits += sbm[i] >= zg;
+                }
+                dense = 2 * hits > nsb;
+            }
+            if (!all && !dense) {
                 /* Fast path. The tokens with t >= t0 (a rank prefix, exact q each, summing to cand)
                  * and a bound on the exact total sum(q) in [lo, hi] decide the boundary when p's
                  * mass for lo and for hi fall on the same candidate (pm_topp_try). First bound:
@@ -578,7 +590,7 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
                  * whose weighted mean |t| is below log(n) + 2, many times over; n / 2 + 1 covers
                  * the rounding of each q. Else the exact path below decides. */
                 double tail_q = INFINITY;
-                count = PM_IK(ik, collect)(z, n, m, s, sp->offset, t0, (PM_T)0, 0, -1, sbm, sp->sblk,
+                count = PM_IK(ik, collect)(z, n, m, s, sp->offset, t0, (PM_T)0, 0, 0, -1, sbm, sp->sblk,
                                            sp->ent, &tail_q);
                 uint64_t cand = 0;
                 for (int64_t i = 0; i < count; i++) {
@@ -614,8 +626,22 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
                     }
                     above += sp->hist[b];
                 }
-                if (bstar >= 0) {
-                    count = PM_IK(ik, collect)(z, n, m, s, sp->offset, t0, inv_w, nb, bstar,
+                if (bstar >= 0 && !min_p) {
+                    /* Only bucket b* is listed and ranked; the draw walks the row for the tokens
+                     * ranked at or before the boundary, whose mass is above + the rank prefix. */
+                    count = PM_IK(ik, collect)(z, n, m, s, sp->offset, t0, inv_w, nb, bstar, bstar,
+                                               sbm, sp->sblk, sp->ent, NULL);
+                    const int64_t pos = pm_select_mass(sp->ent, count, need - above);
+                    uint64_t kept = above + sp->ent[pos].q;
+                    for (int64_t i = 0; i < pos; i++) {
+                        kept += sp->ent[i].q;
+                    }
+                    mass = kept;
+                    chosen = PM_IK(ik, walk_kept)(z, n, m, s, sp->offset, (PM_T)sp->ent[pos].z,
+                                                  sp->ent[pos].idx, pm_scale_draw(r64, kept), &qc);
+                    found = 2;
+                } else if (bstar >= 0) {
+                    count = PM_IK(ik, collect)(z, n, m, s, sp->offset, t0, inv_w, nb, 0, bstar,
                                                sbm, sp->sblk, sp->ent, NULL);
                     int64_t ns = 0;
                     for (int64_t i = 0; i < count; i++) {
@@ -630,7 +656,7 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
                 }
             }
             if (!found) {
-                count = PM_IK(ik, collect)(z, n, m, s, sp->offset, -PM_INF, (PM_T)0, 0, -1,
+                count = PM_IK(ik, collect)(z, n, m, s, sp->offset, -PM_INF, (PM_T)0, 0, 0, -1,
                                            sbm, sp->sblk, sp->ent, NULL);
                 uint64_t total = 0;
                 for (int64_t i = 0; i < count; i++) {
@@ -639,12 +665,14 @@ static void PM_FN(pm_sample_row)(const PM_FN(pm_sampler) *sp, const PM_T *x, con
                 memcpy(sp->sub, sp->ent, (size_t)count * sizeof(pm_ent));
                 bound = sp->sub[pm_select_mass(sp->sub, count, PM_FN(pm_topp_need)(c->top_p, total))];
             }
-            chosen = PM_FN(pm_draw_list)(sp, sp->ent, count, &bound, m, s, r64, &qc, &mass);
+            if (found != 2) {
+                chosen = PM_FN(pm_draw_list)(sp, sp->ent, count, &bound, m, s, r64, &qc, &mass);
+            }
         } else if (min_p) {
             /* min-p alone: candidates by a threshold 1e-3 below log(min_p) (dexp is within 4e-7
              * of exp), the exact rule w >= min_p in the draw */
             const PM_T tm = (PM_T)(log(c->min_p) - 1e-3);
-            int64_t count = PM_IK(ik, collect)(z, n, m, s, sp->offset, tm, (PM_T)0, 0, -1, sbm, sp->sblk,
+            int64_t count = PM_IK(ik, collect)(z, n, m, s, sp->offset, tm, (PM_T)0, 0, 0, -1, sbm, sp->sblk,
                                                sp->ent, NULL);
             chosen = PM_FN(pm_draw_list)(sp, sp->ent, count, NULL, m, s, r64, &qc, &mass);
         } else {

@@ -234,22 +234,28 @@ typedef struct pm_infer_kernels {
     uint64_t (*mass_f64)(const double *z, int64_t n, double m, double s, double offset, double t0,
                          double inv_w, int32_t nb, uint64_t *hist, uint64_t *bsum);
     /* Appends to out (index order) every entry with t >= t0 and bucket <= bmax (the bucket of
-     * mass(); bmax < 0: any bucket, and then t0 may be -inf), with its q; returns how many.
+     * mass(); bmax < 0: any bucket, and then t0 may be -inf) and bucket >= bmin, with its q;
+     * returns how many.
      * t0 <= 0. sbmax: maxnan's super-block maxima, or NULL. sb: scratch, PM_SUPER_COUNT(n).
      * tail_q (optional, bmax < 0): an upper bound on sum(q) over the entries not appended
      * (INFINITY without sbmax). */
     int64_t (*collect_f32)(const float *z, int64_t n, float m, float s, double offset, float t0,
-                           float inv_w, int32_t nb, int32_t bmax, const float *sbmax, int64_t *sb,
-                           pm_ent *out, double *tail_q);
+                           float inv_w, int32_t nb, int32_t bmin, int32_t bmax, const float *sbmax,
+                           int64_t *sb, pm_ent *out, double *tail_q);
     int64_t (*collect_f64)(const double *z, int64_t n, double m, double s, double offset, double t0,
-                           double inv_w, int32_t nb, int32_t bmax, const double *sbmax, int64_t *sb,
-                           pm_ent *out, double *tail_q);
+                           double inv_w, int32_t nb, int32_t bmin, int32_t bmax, const double *sbmax,
+                           int64_t *sb, pm_ent *out, double *tail_q);
     /* The first index at which the running sum of q (index order) exceeds target; *q_at gets its
      * q. target must be below the row's sum(q). bsum (optional): mass()'s block sums, to skip. */
     int64_t (*walk_f32)(const float *z, int64_t n, float m, float s, double offset,
                         const uint64_t *bsum, uint64_t target, uint64_t *q_at);
     int64_t (*walk_f64)(const double *z, int64_t n, double m, double s, double offset,
                         const uint64_t *bsum, uint64_t target, uint64_t *q_at);
+    /* walk over the entries ranked at or before (bz, bidx) only, the others as q = 0. */
+    int64_t (*walk_kept_f32)(const float *z, int64_t n, float m, float s, double offset, float bz,
+                             int64_t bidx, uint64_t target, uint64_t *q_at);
+    int64_t (*walk_kept_f64)(const double *z, int64_t n, double m, double s, double offset,
+                             double bz, int64_t bidx, uint64_t target, uint64_t *q_at);
     /* Offsets of the entries of z[0, n) with z > thr (strict) or z >= thr, ascending, into out
      * (room for n); returns how many. */
     /* out[i] = {max of z[i * bs, (i + 1) * bs), i, 0} for a row without NaN, bs a multiple of

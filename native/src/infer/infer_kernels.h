@@ -132,36 +132,58 @@ static inline IK_T IK_FN(unkey)(int64_t k)
     return v;
 }
 
-/* t = (z - m) * s is non-decreasing in z (each rounding is), so {z : t >= t0} is {z >= zt}: the
- * smallest such z, found by bisection over the keys between -inf and m (t(m) = 0 >= t0 for the
- * t0 <= 0 of every caller), starting from a bracket around m + t0 / s. -inf when t0 is -inf. */
-static IK_T IK_FN(zthr)(IK_T m, IK_T s, IK_T t0)
+/* The predicates on z that the candidate filters need, each false below and true from some z on
+ * (t = (z - m) * s is non-decreasing in z, each rounding is, and so is -t * inv_w's negation):
+ *   kind 0: t >= t0;
+ *   kind 1: bucket <= b  ((-t) * inv_w < b + 1: (int) truncates, so (int)x <= b iff x < b + 1);
+ *   kind 2: bucket < b   ((-t) * inv_w < b). */
+static inline int IK_FN(zpred)(IK_T z, IK_T m, IK_T s, IK_T t0, IK_T inv_w, int32_t b, int kind)
 {
-    if (!(t0 > -(IK_T)INFINITY)) {
+    const IK_T t = (z - m) * s;
+    if (kind == 0) {
+        return t >= t0;
+    }
+    return (-t) * inv_w < (IK_T)(kind == 1 ? b + 1 : b);
+}
+
+/* The smallest z at which zpred holds, by bisection over the keys between -inf and m (where it
+ * holds for every caller: t(m) = 0), starting from a bracket around the guess g when g is finite.
+ * -inf when it holds everywhere. */
+static IK_T IK_FN(zsplit)(IK_T m, IK_T s, IK_T t0, IK_T inv_w, int32_t b, int kind, IK_T g)
+{
+    if (IK_FN(zpred)(-(IK_T)INFINITY, m, s, t0, inv_w, b, kind)) {
         return -(IK_T)INFINITY;
     }
-    int64_t hi = IK_FN(key)(m), lo = IK_FN(key)(-(IK_T)INFINITY); /* t(hi) >= t0 > t(lo) */
-    const IK_T g = (IK_T)((double)m + (double)t0 / (double)s);
-    if (g == g && g < m) {
+    int64_t hi = IK_FN(key)(m), lo = IK_FN(key)(-(IK_T)INFINITY); /* pred(hi), !pred(lo) */
+    if (g == g && g < m && g > -(IK_T)INFINITY) {
         const int64_t kg = IK_FN(key)(g);
-        const int64_t a = kg - 64 > lo ? kg - 64 : lo, b = kg + 64 < hi ? kg + 64 : hi;
-        if (!((IK_FN(unkey)(a) - m) * s >= t0)) {
+        const int64_t a = kg - 64 > lo ? kg - 64 : lo, c = kg + 64 < hi ? kg + 64 : hi;
+        if (!IK_FN(zpred)(IK_FN(unkey)(a), m, s, t0, inv_w, b, kind)) {
             lo = a;
         }
-        if ((IK_FN(unkey)(b) - m) * s >= t0) {
-            hi = b;
+        if (IK_FN(zpred)(IK_FN(unkey)(c), m, s, t0, inv_w, b, kind)) {
+            hi = c;
         }
     }
     /* hi - lo can exceed INT64_MAX for double keys: the difference is taken unsigned */
     while ((uint64_t)hi - (uint64_t)lo > 1) {
         const int64_t mid = (int64_t)((uint64_t)lo + ((uint64_t)hi - (uint64_t)lo) / 2);
-        if ((IK_FN(unkey)(mid) - m) * s >= t0) {
+        if (IK_FN(zpred)(IK_FN(unkey)(mid), m, s, t0, inv_w, b, kind)) {
             hi = mid;
         } else {
             lo = mid;
         }
     }
     return IK_FN(unkey)(hi);
+}
+
+/* {z : t >= t0} = {z >= zthr} (t0 <= 0); -inf when t0 is -inf. */
+static IK_T IK_FN(zthr)(IK_T m, IK_T s, IK_T t0)
+{
+    if (!(t0 > -(IK_T)INFINITY)) {
+        return -(IK_T)INFINITY;
+    }
+    return IK_FN(zsplit)(m, s, t0, (IK_T)0, 0, 0, (IK_T)((double)m + (double)t0 / (double)s));
 }
 
 /* How many of zb[0, len) are >= thr (strict: > thr). */
@@ -275,13 +297,20 @@ static int64_t IK_FN(super_hits)(const IK_T *z, int64_t n, IK_T thr, int strict,
 }
 
 /* Offsets in [0, len) of the entries of zb[0, len <= IK_SUPER) that are >= thr (> thr when
- * strict), ascending, into out; returns how many. A compare per entry into flag bytes, then only
+ * strict) and <= top, ascending, into out; returns how many. A compare per entry into flag bytes, then only
  * the set bytes are visited (8 at a time), so the cost follows the hits. */
 static inline int64_t IK_FN(flag_hits)(const IK_T *zb, int64_t len, IK_T thr, int strict,
-                                       int32_t *out)
+                                       IK_T top, int32_t *out)
 {
     unsigned char flag[IK_SUPER];
-    if (len == IK_SUPER) { /* a fixed trip count: no epilogue */
+    if (top < (IK_T)INFINITY) { /* and <= top */
+        for (int64_t l = 0; l < len; l++) {
+            flag[l] = (strict ? zb[l] > thr : zb[l] >= thr) & (zb[l] <= top);
+        }
+        for (int64_t l = len; l < IK_SUPER; l++) {
+            flag[l] = 0;
+        }
+    } else if (len == IK_SUPER) { /* a fixed trip count: no epilogue */
         for (int64_t l = 0; l < IK_SUPER; l++) {
             flag[l] = strict ? zb[l] > thr : zb[l] >= thr;
         }
@@ -319,7 +348,8 @@ static inline double IK_FN(wbound)(IK_T t)
     return w;
 }
 
-/* Entries with t >= t0 (and bucket <= bmax unless bmax < 0 or >= nb - 1), index order, into out.
+/* Entries with t >= t0 and bmin <= bucket <= bmax (any bucket when bmax < 0, or bmin <= 0 and
+ * bmax >= nb - 1), index order, into out. The bucket range is also turned into a z range.
  * t = (z - m) * s is non-decreasing in z, so the candidates are z >= zthr: the super-blocks that
  * hold one are listed first (from maxnan's super-block maxima sbmax when given, else by a pass
  * that costs what a max costs, without a branch per block),
@@ -329,14 +359,24 @@ static inline double IK_FN(wbound)(IK_T t)
  * given; else INFINITY), an upper bound on the sum of q over the entries left out: per super-block,
  * how many were left out times wbound of the largest of them. */
 static int64_t IK_FN(collect)(const IK_T *z, int64_t n, IK_T m, IK_T s, double offset, IK_T t0,
-                              IK_T inv_w, int32_t nb, int32_t bmax, const IK_T *sbmax, int64_t *sb,
-                              pm_ent *out, double *tail_q)
+                              IK_T inv_w, int32_t nb, int32_t bmin, int32_t bmax, const IK_T *sbmax,
+                              int64_t *sb, pm_ent *out, double *tail_q)
 {
     int64_t count = 0;
     uint64_t q[IK_SUPER];
     int32_t hit[IK_SUPER];
-    const int any_bucket = bmax < 0 || bmax >= nb - 1;
-    const IK_T zt = IK_FN(zthr)(m, s, t0);
+    const int any_bucket = bmax < 0 || (bmax >= nb - 1 && bmin <= 0);
+    IK_T zt = IK_FN(zthr)(m, s, t0), top = (IK_T)INFINITY;
+    if (!any_bucket) { /* the bucket range as a z range too, so only its entries are flagged */
+        if (bmax < nb - 1) {
+            const IK_T zb = IK_FN(zsplit)(m, s, t0, inv_w, bmax, 1, zt);
+            zt = zb > zt ? zb : zt;
+        }
+        if (bmin > 0) {
+            top = IK_FN(zsplit)(m, s, t0, inv_w, bmin, 2, zt);
+            top = top > -(IK_T)INFINITY ? IK_CAT(pm_nextdown_, IK_S)(top) : -(IK_T)INFINITY;
+        }
+    }
     int64_t ns = 0;
     double tail = 0; /* a bound on sum(w) over the entries left out, and how many there are */
     int64_t tail_n = 0;
@@ -357,9 +397,9 @@ static int64_t IK_FN(collect)(const IK_T *z, int64_t n, IK_T m, IK_T s, double o
         const int64_t j0 = sb[si];
         const int64_t len = n - j0 < IK_SUPER ? n - j0 : IK_SUPER;
         const IK_T *zb = z + j0;
-        const int64_t h = IK_FN(flag_hits)(zb, len, zt, 0, hit);
+        const int64_t h = IK_FN(flag_hits)(zb, len, zt, 0, top, hit);
         const int64_t first = count;
-        if (tail_q && sbmax && h < len) { /* the largest entry left out of this super-block */
+        if (tail_q && sbmax && any_bucket && h < len) { /* the largest entry left out of this super-block */
             IK_T mx[IK_BLK];
             for (int64_t l = 0; l < IK_BLK; l++) {
                 mx[l] = -(IK_T)INFINITY;
@@ -381,7 +421,8 @@ static int64_t IK_FN(collect)(const IK_T *z, int64_t n, IK_T m, IK_T s, double o
         for (int64_t i = 0; i < h; i++) {
             const int32_t l = hit[i];
             const IK_T t = (zb[l] - m) * s;
-            if (t >= t0 && (any_bucket || IK_BUCKET(t, t0, inv_w, nb) <= bmax)) {
+            if (t >= t0 && (any_bucket || (IK_BUCKET(t, t0, inv_w, nb) <= bmax &&
+                                           IK_BUCKET(t, t0, inv_w, nb) >= bmin))) {
                 out[count].z = (double)zb[l];
                 out[count].idx = j0 + l;
                 count++;
@@ -401,7 +442,7 @@ static int64_t IK_FN(collect)(const IK_T *z, int64_t n, IK_T m, IK_T s, double o
         }
     }
     if (tail_q) { /* q <= w * 2^S + 1/2 each; the sum itself rounded up */
-        *tail_q = sbmax ? (tail * (0x1p52 / offset) + 0.5 * (double)tail_n) * (1 + 0x1p-30) + 1
+        *tail_q = sbmax && any_bucket ? (tail * (0x1p52 / offset) + 0.5 * (double)tail_n) * (1 + 0x1p-30) + 1
                         : INFINITY;
     }
     return count;
@@ -440,6 +481,39 @@ static int64_t IK_FN(walk)(const IK_T *z, int64_t n, IK_T m, IK_T s, double offs
     }
     *q_at = 0;
     return -1; /* target >= sum: the caller's bug */
+}
+
+/* walk() over the entries ranked at or before (bz, bidx) only (z > bz, or z == bz and index <=
+ * bidx; the others count as q = 0): the first index at which their running q sum exceeds target,
+ * *q_at its q. Block by block, q computed vectorised with the others masked to 0. */
+static int64_t IK_FN(walk_kept)(const IK_T *z, int64_t n, IK_T m, IK_T s, double offset, IK_T bz,
+                                int64_t bidx, uint64_t target, uint64_t *q_at)
+{
+    uint64_t run = 0;
+    uint64_t q[IK_BLK];
+    for (int64_t j0 = 0; j0 < n; j0 += IK_BLK) {
+        const int64_t len = n - j0 < IK_BLK ? n - j0 : IK_BLK;
+        const IK_T *zb = z + j0;
+        uint64_t bs = 0;
+        for (int64_t l = 0; l < len; l++) {
+            const uint64_t keep = zb[l] > bz || (zb[l] == bz && j0 + l <= bidx);
+            q[l] = pm_quant((double)IK_DEXP((zb[l] - m) * s), offset) & (0 - keep);
+            bs += q[l];
+        }
+        if (run + bs <= target) {
+            run += bs;
+            continue;
+        }
+        for (int64_t l = 0; l < len; l++) {
+            run += q[l];
+            if (run > target) {
+                *q_at = q[l];
+                return j0 + l;
+            }
+        }
+    }
+    *q_at = 0;
+    return -1; /* target >= the kept sum: the caller's bug */
 }
 
 /* The max of each block of bs entries (bs a multiple of IK_BLK; the last block may be shorter)
@@ -487,7 +561,7 @@ static int64_t IK_FN(above)(const IK_T *z, int64_t n, IK_T thr, int strict, int3
         if (IK_FN(count_ge)(z + j0, len, thr, strict) == 0) {
             continue;
         }
-        const int64_t h = IK_FN(flag_hits)(z + j0, len, thr, strict, out + count);
+        const int64_t h = IK_FN(flag_hits)(z + j0, len, thr, strict, (IK_T)INFINITY, out + count);
         for (int64_t i = 0; i < h; i++) {
             out[count + i] += (int32_t)j0;
         }
