@@ -448,6 +448,18 @@ static int64_t IK_FN(collect)(const IK_T *z, int64_t n, IK_T m, IK_T s, double o
     return count;
 }
 
+/* In a block whose q take the running sum run past target: the offset where it does, *q_at its q. */
+static inline int64_t IK_FN(cross)(const uint64_t *q, int64_t len, uint64_t run, uint64_t target,
+                                   uint64_t *q_at)
+{
+    int64_t l = 0;
+    while (l < len - 1 && run + q[l] <= target) {
+        run += q[l++];
+    }
+    *q_at = q[l];
+    return l;
+}
+
 static int64_t IK_FN(walk)(const IK_T *z, int64_t n, IK_T m, IK_T s, double offset,
                            const uint64_t *bsum, uint64_t target, uint64_t *q_at)
 {
@@ -471,13 +483,7 @@ static int64_t IK_FN(walk)(const IK_T *z, int64_t n, IK_T m, IK_T s, double offs
             run += bs;
             continue;
         }
-        for (int64_t l = 0; l < len; l++) {
-            run += q[l];
-            if (run > target) {
-                *q_at = q[l];
-                return j0 + l;
-            }
-        }
+        return j0 + IK_FN(cross)(q, len, run, target, q_at);
     }
     *q_at = 0;
     return -1; /* target >= sum: the caller's bug */
@@ -504,13 +510,7 @@ static int64_t IK_FN(walk_kept)(const IK_T *z, int64_t n, IK_T m, IK_T s, double
             run += bs;
             continue;
         }
-        for (int64_t l = 0; l < len; l++) {
-            run += q[l];
-            if (run > target) {
-                *q_at = q[l];
-                return j0 + l;
-            }
-        }
+        return j0 + IK_FN(cross)(q, len, run, target, q_at);
     }
     *q_at = 0;
     return -1; /* target >= the kept sum: the caller's bug */
