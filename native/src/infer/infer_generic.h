@@ -115,45 +115,59 @@ static int64_t PM_FN(pm_topk_cap)(int64_t k, int64_t n, int64_t slack)
     return cap < n ? cap : n;
 }
 
-/* The k best entries of one row, rank order, into ent[0, min(k, n)). ent holds cap entries. */
+/* Seeds an empty accumulator's threshold from block maxima of z[0, n) (part of the row or all of
+ * it): the k best of them are k distinct entries, so no entry below the k-th best block max can be
+ * in the top k of the row. Blocks as small as the buffer allows (the tighter the bound), and at
+ * least 2k of them: groups of maxnan's super-blocks when the caller has their maxima, else a pass
+ * of block_max. The accumulator then takes only entries >= it. */
+static void PM_FN(pm_acc_seed)(const pm_infer_kernels *ik, PM_FN(pm_topk_acc) *a, const PM_T *z,
+                               int64_t n, const PM_T *sbmax)
+{
+    if (a->have_thr || a->count > 0) {
+        return;
+    }
+    pm_ent *ent = a->ent;
+    const int64_t k = a->k;
+    int64_t bs = sbmax ? PM_SUPER : PM_INFER_BLOCK;
+    while ((n + bs - 1) / bs > a->cap) {
+        bs *= 2;
+    }
+    const int64_t nbk = (n + bs - 1) / bs;
+    if (nbk < 2 * k) {
+        return;
+    }
+    if (sbmax) {
+        const int64_t g = bs / PM_SUPER, nsb = PM_SUPER_COUNT(n);
+        for (int64_t b = 0; b < nbk; b++) {
+            PM_T v = sbmax[b * g];
+            for (int64_t i = b * g + 1; i < (b + 1) * g && i < nsb; i++) {
+                v = sbmax[i] > v ? sbmax[i] : v;
+            }
+            ent[b].z = (double)v;
+            ent[b].idx = b;
+            ent[b].q = 0;
+        }
+    } else {
+        PM_IK(ik, block_max)(z, n, bs, ent);
+    }
+    pm_select_count(ent, nbk, k);
+    double thr0 = ent[0].z;
+    for (int64_t i = 1; i < k; i++) {
+        thr0 = ent[i].z < thr0 ? ent[i].z : thr0;
+    }
+    if (thr0 > -INFINITY) {
+        a->thr = PM_CAT(pm_nextdown_, PM_S)((PM_T)thr0); /* pushed: z > thr, so z >= thr0 */
+        a->have_thr = 1;
+    }
+}
+
+/* The k best entries of one row, rank order, into ent[0, min(k, n)). ent holds cap entries;
+ * sbmax: the row's super-block maxima (maxnan), or NULL. */
 static int64_t PM_FN(pm_topk_row)(const pm_infer_kernels *ik, const PM_T *z, int64_t n, int64_t k,
                                   pm_ent *ent, int64_t cap, const PM_T *sbmax)
 {
     PM_FN(pm_topk_acc) a = {ent, 0, cap, k, 0, 0};
-    /* A first threshold from block maxima: the k best of them are k distinct entries, so no entry
-     * below the k-th best block max can be in the top k. Blocks as small as the buffer allows
-     * (the tighter the bound), and at least 2k of them: groups of maxnan's super-blocks when the
-     * caller has their maxima, else a pass of block_max. Only entries >= it are pushed. */
-    int64_t bs = sbmax ? PM_SUPER : PM_INFER_BLOCK;
-    while ((n + bs - 1) / bs > cap) {
-        bs *= 2;
-    }
-    const int64_t nbk = (n + bs - 1) / bs;
-    if (nbk >= 2 * k) {
-        if (sbmax) {
-            const int64_t g = bs / PM_SUPER, nsb = PM_SUPER_COUNT(n);
-            for (int64_t b = 0; b < nbk; b++) {
-                PM_T v = sbmax[b * g];
-                for (int64_t i = b * g + 1; i < (b + 1) * g && i < nsb; i++) {
-                    v = sbmax[i] > v ? sbmax[i] : v;
-                }
-                ent[b].z = (double)v;
-                ent[b].idx = b;
-                ent[b].q = 0;
-            }
-        } else {
-            PM_IK(ik, block_max)(z, n, bs, ent);
-        }
-        pm_select_count(ent, nbk, k);
-        double thr0 = ent[0].z;
-        for (int64_t i = 1; i < k; i++) {
-            thr0 = ent[i].z < thr0 ? ent[i].z : thr0;
-        }
-        if (thr0 > -INFINITY) {
-            a.thr = PM_CAT(pm_nextdown_, PM_S)((PM_T)thr0); /* pushed: z > thr, z >= thr0 */
-            a.have_thr = 1;
-        }
-    }
+    PM_FN(pm_acc_seed)(ik, &a, z, n, sbmax);
     PM_FN(pm_acc_push)(ik, &a, z, n, 0, sbmax);
     PM_FN(pm_acc_finish)(&a);
     return a.count;
@@ -1003,6 +1017,7 @@ PANMAX_API int32_t PM_PUB(head)(const PM_T *x, int64_t x_stride, int64_t rows, i
                 }
                 cmax[i * nchunks + ci] = mc;
                 if (kk > 0) {
+                    PM_FN(pm_acc_seed)(ik, &accs[i], zr, len, NULL);
                     PM_FN(pm_acc_push)(ik, &accs[i], zr, len, c0, NULL);
                 }
                 if (mc == -PM_INF) {
