@@ -239,7 +239,15 @@ static inline void IK_FN(hist_block)(const IK_T *t, const uint64_t *q, int64_t l
         hits += t[l] >= t0;
         b[l] = IK_BUCKET(t[l], t0, inv_w, nb);
     }
-    if (hits) {
+    if (hits == len && len == IK_BLK) { /* a dense block: no branch, the four copies unrolled */
+        uint64_t *h1 = hist + nb, *h2 = hist + 2 * nb, *h3 = hist + 3 * nb;
+        for (int64_t l = 0; l < IK_BLK; l += 4) {
+            hist[b[l]] += q[l];
+            h1[b[l + 1]] += q[l + 1];
+            h2[b[l + 2]] += q[l + 2];
+            h3[b[l + 3]] += q[l + 3];
+        }
+    } else if (hits) {
         /* four interleaved histograms, so runs of one bucket do not chain through memory */
         for (int64_t l = 0; l < len; l++) {
             if (t[l] >= t0) {
