@@ -22,10 +22,8 @@
 
 /* m = the row's max; returns 1 (m unspecified) if the row has a NaN. One pass of the loop
  * kernels (a max is exact, so every ISA agrees). */
-static int PM_FN(pm_maxnan)(const PM_KT *kt, const pm_infer_kernels *ik, const PM_T *z, int64_t n,
-                            PM_T *m)
+static int PM_FN(pm_maxnan)(const pm_infer_kernels *ik, const PM_T *z, int64_t n, PM_T *m)
 {
-    (void)kt;
     return PM_IK(ik, maxnan)(z, n, m, NULL) != 0;
 }
 
@@ -175,11 +173,10 @@ static int64_t PM_FN(pm_topk_row)(const pm_infer_kernels *ik, const PM_T *z, int
 
 /* ---- argmax --------------------------------------------------------------------------------- */
 
-static int64_t PM_FN(pm_argmax_row)(const PM_KT *kt, const pm_infer_kernels *ik, const PM_T *x,
-                                     int64_t n)
+static int64_t PM_FN(pm_argmax_row)(const pm_infer_kernels *ik, const PM_T *x, int64_t n)
 {
     PM_T m;
-    if (PM_FN(pm_maxnan)(kt, ik, x, n, &m)) {
+    if (PM_FN(pm_maxnan)(ik, x, n, &m)) {
         return PANMAX_NO_TOKEN;
     }
     for (int64_t j = 0; j < n; j++) {
@@ -219,7 +216,7 @@ PANMAX_API int32_t PM_PUB(argmax)(const PM_T *x, int64_t x_stride, int64_t rows,
         return st;
     }
     for (int64_t r = 0; r < rows; r++) {
-        out[r] = PM_FN(pm_argmax_row)(&t->PM_S, ik, x + r * x_stride, cols);
+        out[r] = PM_FN(pm_argmax_row)(ik, x + r * x_stride, cols);
     }
     return PANMAX_OK;
 }
@@ -1011,7 +1008,7 @@ PANMAX_API int32_t PM_PUB(head)(const PM_T *x, int64_t x_stride, int64_t rows, i
                     }
                 }
                 PM_T mc;
-                if (hr->special || PM_FN(pm_maxnan)(kt, ik, zr, len, &mc) || mc == PM_INF) {
+                if (hr->special || PM_FN(pm_maxnan)(ik, zr, len, &mc) || mc == PM_INF) {
                     hr->special = 1;
                     continue;
                 }
@@ -1066,7 +1063,7 @@ PANMAX_API int32_t PM_PUB(head)(const PM_T *x, int64_t x_stride, int64_t rows, i
                 }
                 if (kk > 0) {
                     PM_T m;
-                    int nan = PM_FN(pm_maxnan)(kt, ik, zr, classes, &m);
+                    int nan = PM_FN(pm_maxnan)(ik, zr, classes, &m);
                     int64_t got = nan ? 0 : PM_FN(pm_topk_row)(ik, zr, classes, kk, fent,
                                                                PM_FN(pm_topk_cap)(kk, classes, 1024) + 256,
                                                                NULL);

@@ -30,11 +30,23 @@ static inline IK_T IK_FN(lanes_max)(IK_T *mx)
     return mx[0];
 }
 
-/* The row's max into *m, and whether it has a NaN, in one pass: 64 independent lanes per block
- * (gcc turns each lane line into vector max / compare), then the lanes, then the tail. A max is
- * exact, so the value is every ISA's rmax (up to the sign of a zero max, which changes no t).
- * With sbmax, also the max of each super-block of IK_SUPER entries (the last may be shorter):
- * sbmax[i] for i < ceil(n / IK_SUPER), NaN entries left out (the caller stops at the flag). */
+/* Folds nblk full blocks of zb into the 64 lanes mx (max) and nan (NaN seen): gcc turns each
+ * lane line into a vector max / compare. */
+static inline void IK_FN(max_lanes)(const IK_T *zb, int64_t nblk, IK_T *mx, int32_t *nan)
+{
+    for (int64_t g = 0; g < nblk * IK_BLK; g += IK_BLK) {
+        for (int64_t l = 0; l < IK_BLK; l++) {
+            mx[l] = zb[g + l] > mx[l] ? zb[g + l] : mx[l];
+            nan[l] |= zb[g + l] != zb[g + l];
+        }
+    }
+}
+
+/* The row's max into *m, and whether it has a NaN, in one pass: 64 independent lanes per block,
+ * then the lanes, then the tail. A max is exact, so the value is every ISA's rmax (up to the sign
+ * of a zero max, which changes no t). With sbmax, also the max of each super-block of IK_SUPER
+ * entries (the last may be shorter): sbmax[i] for i < ceil(n / IK_SUPER), NaN entries left out
+ * (the caller stops at the flag). */
 static int IK_FN(maxnan)(const IK_T *z, int64_t n, IK_T *m, IK_T *sbmax)
 {
     IK_T mx[IK_BLK];
@@ -43,55 +55,34 @@ static int IK_FN(maxnan)(const IK_T *z, int64_t n, IK_T *m, IK_T *sbmax)
         mx[l] = -(IK_T)INFINITY;
         nan[l] = 0;
     }
-    int64_t j0 = 0;
+    int64_t j0 = 0, i = 0;
     IK_T best = -(IK_T)INFINITY;
-    int32_t any = 0;
     if (sbmax) {
-        int64_t i = 0;
         for (; j0 + IK_SUPER <= n; j0 += IK_SUPER, i++) {
-            const IK_T *zb = z + j0;
             IK_T sm[IK_BLK];
             for (int64_t l = 0; l < IK_BLK; l++) {
                 sm[l] = -(IK_T)INFINITY;
             }
-            for (int64_t g = 0; g < IK_SUPER; g += IK_BLK) {
-                for (int64_t l = 0; l < IK_BLK; l++) {
-                    sm[l] = zb[g + l] > sm[l] ? zb[g + l] : sm[l];
-                    nan[l] |= zb[g + l] != zb[g + l];
-                }
-            }
-            const IK_T v = IK_FN(lanes_max)(sm);
-            sbmax[i] = v;
-            best = v > best ? v : best;
+            IK_FN(max_lanes)(z + j0, IK_SUPER / IK_BLK, sm, nan);
+            sbmax[i] = IK_FN(lanes_max)(sm);
+            best = sbmax[i] > best ? sbmax[i] : best;
         }
-        if (j0 < n) {
-            IK_T v = -(IK_T)INFINITY;
-            for (int64_t j = j0; j < n; j++) {
-                v = z[j] > v ? z[j] : v;
-                any |= z[j] != z[j];
-            }
-            sbmax[i] = v;
-            best = v > best ? v : best;
-        }
-        for (int64_t l = 0; l < IK_BLK; l++) {
-            any |= nan[l];
-        }
-        *m = best;
-        return any;
+    } else {
+        IK_FN(max_lanes)(z, n / IK_BLK, mx, nan);
+        j0 = n / IK_BLK * IK_BLK;
     }
-    for (; j0 + IK_BLK <= n; j0 += IK_BLK) {
-        const IK_T *zb = z + j0;
-        for (int64_t l = 0; l < IK_BLK; l++) {
-            mx[l] = zb[l] > mx[l] ? zb[l] : mx[l];
-            nan[l] |= zb[l] != zb[l];
-        }
+    IK_T tail = -(IK_T)INFINITY;
+    int32_t any = 0;
+    for (int64_t j = j0; j < n; j++) {
+        tail = z[j] > tail ? z[j] : tail;
+        any |= z[j] != z[j];
     }
-    for (; j0 < n; j0++) {
-        best = z[j0] > best ? z[j0] : best;
-        any |= z[j0] != z[j0];
+    if (sbmax && j0 < n) {
+        sbmax[i] = tail;
     }
     const IK_T lm = IK_FN(lanes_max)(mx);
     best = lm > best ? lm : best;
+    best = tail > best ? tail : best;
     for (int64_t l = 0; l < IK_BLK; l++) {
         any |= nan[l];
     }
@@ -429,8 +420,8 @@ static int64_t IK_FN(collect)(const IK_T *z, int64_t n, IK_T m, IK_T s, double o
         for (int64_t i = 0; i < h; i++) {
             const int32_t l = hit[i];
             const IK_T t = (zb[l] - m) * s;
-            if (t >= t0 && (any_bucket || (IK_BUCKET(t, t0, inv_w, nb) <= bmax &&
-                                           IK_BUCKET(t, t0, inv_w, nb) >= bmin))) {
+            const int32_t bk = any_bucket ? 0 : IK_BUCKET(t, t0, inv_w, nb);
+            if (t >= t0 && (any_bucket || (bk <= bmax && bk >= bmin))) {
                 out[count].z = (double)zb[l];
                 out[count].idx = j0 + l;
                 count++;
