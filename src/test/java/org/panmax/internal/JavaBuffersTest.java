@@ -176,18 +176,21 @@ class JavaBuffersTest {
      * implementation: the interpreter adds in sequence, C2 in a tree. A row computed before its kernel is compiled
      * can therefore differ from the same row computed after in the last bit of a sum, hence of the outputs; the two
      * buffer kinds run different loops that reach C2 at different times. (A fixed-order reduction was tried: passing
-     * the vector to a helper boxed it on every call.) So java-vector is held to 2 ulps of max(|y|, 1) here (a sum's last bit reaches log-softmax
-     * outputs through log(sum)), java-scalar to the bit.
+     * the vector to a helper boxed it on every call.) The two orders of an L-lane reduction each round at most L - 1
+     * times, so the sums differ by up to 2 (L - 1) ulps of the sum, and that relative difference reaches every output
+     * (through 1/sum, or through log(sum) into a log-softmax output). java-vector is held to that many ulps of
+     * max(|y|, 1), with L = 16 floats or 8 doubles (512-bit vectors, the widest); java-scalar to the bit. (2 ulps
+     * was the bound before: a fresh-clone CI saw 2.6, java-vector n = 100.)
      */
     static boolean vectorReduction(Kernels k) {
         return k.name().startsWith("java-vector");
     }
 
-    static boolean withinOneUlp(double a, double b, boolean f64) {
-        // one ulp of the sum reaches a log-softmax output through log(sum): an absolute ulp of max(|a|, 1)
+    static boolean withinReductionOrder(double a, double b, boolean f64) {
         double m = Math.max(Math.abs(a), 1);
         double ulp = f64 ? Math.ulp(m) : Math.ulp((float) m);
-        return Math.abs(a - b) <= 2 * ulp;
+        int lanes = f64 ? 8 : 16;
+        return Math.abs(a - b) <= 2 * (lanes - 1) * ulp;
     }
 
     @ParameterizedTest(name = "{0} f64={1}")
@@ -203,7 +206,7 @@ class JavaBuffersTest {
                         double[] b = got.get(op);
                         for (int i = 0; i < a.length; i++) {
                             if (Double.doubleToLongBits(a[i]) != Double.doubleToLongBits(b[i])
-                                    && !(vectorReduction(k) && withinOneUlp(a[i], b[i], f64))) {
+                                    && !(vectorReduction(k) && withinReductionOrder(a[i], b[i], f64))) {
                                 fail(k.name() + " n=" + n + " " + op + " [" + i + "]: arrays " + a[i] + ", " + l + " " + b[i]);
                             }
                         }
